@@ -1,0 +1,24 @@
+"""The `klynge` command line: a thin shell over the Python API.
+
+Each command group lives in its own module and is mounted here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from klynge.cli import foundation, stats
+
+app = typer.Typer(
+    name="klynge",
+    help="Cross-sector population health management for Danish health councils.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+foundation.register(app)
+app.add_typer(stats.app, name="stats")
+
+
+def main() -> None:
+    """Entry point of the `klynge` script."""
+    app()
