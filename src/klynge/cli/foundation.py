@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
         municipalities: Annotated[str | None, typer.Option(help="Comma-separated municipality codes.")] = None,
         cluster: Annotated[int | None, typer.Option(help="Health cluster id 1-22 (default 10, Fyn).")] = None,
         intervention: Annotated[list[str], typer.Option(help="MUNICIPALITY:SHARE:DATE, fewer readmissions.")] = [],  # noqa: B006
-        chunk_size: Annotated[int, typer.Option(help="Persons per chunk (memory bound).")] = 200_000,
+        chunk_size: Annotated[int, typer.Option(help="Persons per chunk (memory bound).")] = 100_000,
         fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
     ) -> None:
         """Write a synthetic Danish population as canonical source tables.
@@ -149,7 +149,7 @@ def register(app: typer.Typer) -> None:
 
         t0 = time.perf_counter()
         run_synth(out / "source", persons, date(2021, 1, 1), date(2025, 12, 31), seed, None, DEFAULT_CLUSTER,
-                  ["461:0.25:2024-01-01"], 200_000, "parquet")
+                  ["461:0.25:2024-01-01"], 100_000, "parquet")
         run_build(out / "source", out / "warehouse")
         print_overview(out / "warehouse")
         console.print(f"Demo færdig på {time.perf_counter() - t0:.0f} s. Lager: {out / 'warehouse'}")

@@ -15,7 +15,7 @@ SKS_DIAGNOSIS = r"D[A-Z][0-9]{2}[0-9A-Z]{0,4}"
 SKS_PROCEDURE = r"[A-Z][A-Z0-9]{2,9}"
 ATC = r"[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?"
 NPU = r"(NPU|DNK)[0-9]{5}"
-SOR_LIKE = r"[0-9A-Za-z_-]{1,20}"
+SOR_LIKE = r"[0-9A-Za-z_.-]{1,40}"
 MUNICIPALITY = r"[0-9]{3}"
 
 

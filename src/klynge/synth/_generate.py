@@ -8,8 +8,11 @@ The true risks and planted effects go to a separate `truth/` folder, never into 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -53,6 +56,46 @@ class PlantedEffect:
 
 
 @dataclass
+class _Job:
+    out: Path
+    chunk: int
+    persons: int
+    seed: int
+    area: Area
+    clinic_ids: np.ndarray
+    clock: Clock
+    interventions: list[Intervention]
+    truth_weeks: dict[int, int]   # simulated week -> the index day in it
+    fmt: str
+
+
+def _run_chunk(job: _Job) -> tuple[int, dict[str, int], dict[str, float]]:
+    """Simulate one chunk of persons and write its part of every table."""
+    rng = np.random.default_rng([job.seed, job.chunk])
+    area, clock, chunk, clinic_ids = job.area, job.clock, job.chunk, job.clinic_ids
+    t0 = time.perf_counter()
+    pop = make_population(rng, job.persons, clock.days, area.weights, (area.clinic_first, area.clinic_count))
+    onsets = condition_onsets(rng, pop, clock.days)
+    traj = simulate(rng, pop, onsets, clock.days, job.interventions, set(job.truth_weeks))
+    t1 = time.perf_counter()
+    tables, adm = hospital_activity(rng, pop, onsets, traj, area, clock, chunk)
+    muni, received = municipal_care(rng, pop, onsets, traj, adm, area, clock, chunk)
+    tables.update(muni)
+    tables.update(general_practice(rng, pop, onsets, traj, adm, area, clinic_ids, clock, chunk))
+    tables["message"] = messages(rng, pop, traj, adm, np.unique(received["person"]), area, clinic_ids, clock, chunk)
+    tables["appointment"] = appointments(rng, pop, onsets, traj, tables, area, clinic_ids, clock, chunk)
+    tables.update(_registers(pop, traj, area, clock, chunk))
+    t2 = time.perf_counter()
+    rows: dict[str, int] = {}
+    for name, table in tables.items():
+        _write(job.out, name, chunk, table, job.fmt, None)
+        rows[name] = table.num_rows
+    _write_truth(job.out, pop, onsets, traj, clock, chunk, job.truth_weeks)
+    t3 = time.perf_counter()
+    return pop.n, rows, {"simulate": t1 - t0, "events": t2 - t1, "write": t3 - t2}
+
+
+@dataclass
 class SynthResult:
     out: Path
     persons: int
@@ -62,8 +105,8 @@ class SynthResult:
 
 def synthesise(out: str | Path, persons: int = 100_000, start: date = date(2021, 1, 1), end: date = date(2025, 12, 31),
                seed: int = 2026, municipalities: list[str] | None = None, cluster: int | None = DEFAULT_CLUSTER,
-               interventions: list[PlantedEffect] | None = None, chunk_size: int = 200_000,
-               fmt: str = "parquet", progress=None) -> SynthResult:
+               interventions: list[PlantedEffect] | None = None, chunk_size: int = 100_000,
+               fmt: str = "parquet", progress=None, workers: int | None = None) -> SynthResult:
     """Write a synthetic Danish population to `out` (one folder per canonical table).
 
     Parameters
@@ -75,6 +118,8 @@ def synthesise(out: str | Path, persons: int = 100_000, start: date = date(2021,
     interventions : planted effects, written to `truth/interventions.json`.
     fmt : 'parquet' (default) or 'csv'.
     progress : a callable(chunk_done, chunks_total) for progress bars.
+    workers : processes for the chunks (default 1: on this 2-core machine two workers were no faster);
+        the output does not depend on it.
 
     Example
     -------
@@ -101,36 +146,33 @@ def synthesise(out: str | Path, persons: int = 100_000, start: date = date(2021,
     # Index dates for the true risks: the first day of every quarter.
     truth_days = [(date(y, m, 1) - start).days for y in range(start.year, end.year + 1) for m in (1, 4, 7, 10)
                   if start <= date(y, m, 1) <= end]
-    truth_weeks = {d // 7 for d in truth_days}
+    truth_weeks = {d // 7: d for d in truth_days}
 
     result = SynthResult(out, 0)
     chunks = max(1, int(np.ceil(persons / chunk_size)))
     _write(out, "hospital_unit", 0, pa.Table.from_pandas(area.units, preserve_index=False), fmt, result)
-    for chunk in range(chunks):
-        n = min(chunk_size, persons - chunk * chunk_size)
-        rng = np.random.default_rng([seed, chunk])
-        t0 = time.perf_counter()
-        pop = make_population(rng, n, clock.days, area.weights, (area.clinic_first, area.clinic_count))
-        onsets = condition_onsets(rng, pop, clock.days)
-        traj = simulate(rng, pop, onsets, clock.days, ivs, truth_weeks)
-        t1 = time.perf_counter()
-        tables, adm = hospital_activity(rng, pop, onsets, traj, area, clock, chunk)
-        muni, received = municipal_care(rng, pop, onsets, traj, adm, area, clock, chunk)
-        tables.update(muni)
-        tables.update(general_practice(rng, pop, onsets, traj, adm, area, clinic_ids, clock, chunk))
-        tables["message"] = messages(rng, pop, traj, adm, np.unique(received["person"]), area, clinic_ids, clock, chunk)
-        tables["appointment"] = appointments(rng, pop, onsets, traj, tables, area, clinic_ids, clock, chunk)
-        tables.update(_registers(pop, traj, area, clock, chunk))
-        t2 = time.perf_counter()
-        for name, table in tables.items():
-            _write(out, name, chunk, table, fmt, result)
-        _write_truth(out, pop, onsets, traj, clock, chunk, sorted(truth_weeks))
-        t3 = time.perf_counter()
-        for step, secs in (("simulate", t1 - t0), ("events", t2 - t1), ("write", t3 - t2)):
-            result.seconds[step] = result.seconds.get(step, 0.0) + secs
-        result.persons += pop.n
-        if progress:
-            progress(chunk + 1, chunks)
+    jobs = [_Job(out, chunk, min(chunk_size, persons - chunk * chunk_size), seed, area, clinic_ids, clock, ivs,
+                 truth_weeks, fmt) for chunk in range(chunks)]
+    workers = max(1, min(workers or 1, chunks))
+    if workers == 1:
+        outcomes = map(_run_chunk, jobs)
+    else:
+        # Chunks are independent (each has its own seeded generator), so they run in parallel
+        # processes and give the same output as a serial run.
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        outcomes = pool.map(_run_chunk, jobs)
+    try:
+        for done, (n, rows, seconds) in enumerate(outcomes, start=1):
+            result.persons += n
+            for k, v in rows.items():
+                result.rows[k] = result.rows.get(k, 0) + v
+            for k, v in seconds.items():
+                result.seconds[k] = result.seconds.get(k, 0.0) + v
+            if progress:
+                progress(done, chunks)
+    finally:
+        if workers > 1:
+            pool.shutdown(cancel_futures=True)
     meta = {"generator": "klynge.synth", "version": __version__, "seed": seed, "persons_initial": persons,
             "persons_total": result.persons, "period_start": start.isoformat(), "period_end": end.isoformat(),
             "municipalities": area.municipality_codes.tolist(), "format": fmt, "rows": result.rows}
@@ -151,19 +193,21 @@ def _registers(pop, traj, area: Area, clock: Clock, chunk: int) -> dict[str, pa.
         "death_date": pa.array(clock.dates(np.where(dead, traj.death_day, 0)).to_numpy(zero_copy_only=False),
                                mask=~dead, type=pa.date32()),
     })
-    moved = np.flatnonzero(np.isfinite(pop.move_day))
-    first_to = np.where(np.isfinite(pop.move_day), pop.move_day, 0)
+    # A move planned after the person's death never happened.
+    moves = np.isfinite(pop.move_day) & (pop.move_day < traj.death_day)
+    moved = np.flatnonzero(moves)
+    first_to = np.where(moves, pop.move_day, 0)
     residence = pa.table({
         "person_id": pids.take(pa.array(np.r_[np.arange(pop.n), moved])),
         "municipality_code": area.municipality_codes[np.r_[pop.mun0, pop.mun1[moved]]],
         "valid_from": clock.dates(np.r_[pop.res_from, pop.move_day[moved]]),
         "valid_to": pa.array(clock.dates(np.r_[first_to, np.zeros(moved.size)]).to_numpy(zero_copy_only=False),
-                             mask=np.r_[~np.isfinite(pop.move_day), np.ones(moved.size, bool)], type=pa.date32()),
+                             mask=np.r_[~moves, np.ones(moved.size, bool)], type=pa.date32()),
     })
     return {"person": person, "residence": residence}
 
 
-def _write_truth(out: Path, pop, onsets, traj, clock: Clock, chunk: int, weeks: list[int]) -> None:
+def _write_truth(out: Path, pop, onsets, traj, clock: Clock, chunk: int, weeks: dict[int, int]) -> None:
     pids = person_id_array(pop, chunk)
     cols = {"person_id": pids, "frailty": pop.frailty}
     for c, onset in onsets.items():
@@ -173,7 +217,7 @@ def _write_truth(out: Path, pop, onsets, traj, clock: Clock, chunk: int, weeks: 
     _write(out / "truth", "person", chunk, pa.table(cols), "parquet", None)
     risk = pa.table({
         "person_id": pids.take(pa.array(traj.truth_person.astype(int))),
-        "index_date": clock.dates(traj.truth_week.astype(int) * 7.0),
+        "index_date": clock.dates(np.array([weeks[w] for w in traj.truth_week.astype(int)], dtype=float)),
         "p_acute_30d": traj.truth_p30,
         "p_acute_365d": traj.truth_p365,
     })

@@ -252,14 +252,14 @@ def _tables(rng, cols, pop: Population, onsets, adm: Admissions, clock: Clock, c
     order = np.lexsort((cols["start"], cols["person"]))
     inv = np.empty(n, int)
     inv[order] = np.arange(n)
-    ids = make_ids(f"K{chunk}-", 0, n)
-    contact_id = ids.take(pa.array(inv))
+    # Contacts are written sorted by person and start; `contact_id` is indexed by sorted position.
+    contact_id = make_ids(f"K{chunk}-", 0, n)
     adm.first_contact, adm.last_contact = inv[adm.first_contact], inv[adm.last_contact]
     person_ids = person_id_array(pop, chunk)
     end = cols["end"]
     ongoing = end > clock.days     # still in hospital when the extract was made
     contact = pa.table({
-        "contact_id": contact_id.take(pa.array(order)),
+        "contact_id": contact_id,
         "person_id": person_ids.take(pa.array(cols["person"][order])),
         "start_time": clock.instants(cols["start"][order]),
         "end_time": pc.if_else(pa.array(ongoing[order]), pa.scalar(None, pa.timestamp("us", tz="UTC")),

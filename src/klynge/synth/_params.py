@@ -54,7 +54,7 @@ ADMISSION_RR = {"copd": 1.9, "heart_failure": 2.0, "t2d": 1.3, "t1d": 1.3, "deme
                 "cancer": 2.0, "schizophrenia": 1.3, "asthma": 1.1, "ra": 1.1, "osteoporosis": 1.1}
 DEATH_RR = {"copd": 1.7, "heart_failure": 2.0, "dementia": 2.2, "cancer": 2.5, "t2d": 1.2,
             "schizophrenia": 1.5}
-FRAILTY_ADMISSION = 0.45   # log-relative risk of admission per SD of latent frailty [I]
+FRAILTY_ADMISSION = 0.6   # log-relative risk of admission per SD of latent frailty [I]
 FRAILTY_DEATH = 0.6
 
 # Home help in own home and nursing-home residence by age, §4.8 and §5.8.
@@ -68,14 +68,14 @@ HOME_CARE_SIGMA = 1.25
 
 # Deterioration episodes [I]: a latent few weeks in which acute admission is more likely and
 # home-care minutes rise week by week (the PATINA signal, §6).
-EPISODE_ONSET = 0.03        # per week, for a home-care recipient of average frailty
+EPISODE_ONSET = 0.05        # per week, for a home-care recipient of average frailty
 EPISODE_MEAN_WEEKS = 2.5
-EPISODE_ADMISSION_RR = 5.0
-EPISODE_MINUTES_GROWTH = 0.18   # per week of the episode
+EPISODE_ADMISSION_RR = 3.0      # per week of the episode so far: risk builds up
+EPISODE_MINUTES_GROWTH = 0.30   # per week of the episode
 
 # After discharge: acute readmission risk is raised for 30 days [I], tuned to the §5.10 levels
 # (all ages 8-10 %, 65+ 13-16 %).
-READMISSION_RR = 2.6
+READMISSION_RR = 4.5
 # Share of deaths that happen in hospital [M]; the rest at home or in a nursing home.
 DEATH_IN_HOSPITAL = 0.40
 
@@ -95,9 +95,13 @@ BIRTHS_PER_1000 = 10.5       # §5.1: about 60,000 births a year
 MOVE_RATE = 0.02             # moves between municipalities per person-year [I]
 
 
+_YEARS = np.arange(121)
+
+
 def _lookup(edges: np.ndarray, values: np.ndarray, age: np.ndarray) -> np.ndarray:
-    idx = np.clip(np.searchsorted(edges, age, side="right") - 1, 0, len(values) - 1)
-    return values[idx]
+    """The value of the age group that `age` (years, fractional) falls in; edges are whole years."""
+    by_year = np.asarray(values)[np.clip(np.searchsorted(edges, _YEARS, side="right") - 1, 0, len(values) - 1)]
+    return by_year[np.clip(np.asarray(age), 0, 120).astype(np.int64)]
 
 
 def mortality(age: np.ndarray, female: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from klynge.synth import _params as P
 from klynge.synth._context import Area, Clock, make_ids
@@ -82,15 +83,16 @@ def general_practice(rng, pop: Population, onsets, traj: Trajectories, adm: Admi
     # Each clinic has up to four doctors; a person mostly sees the same one.
     own = (pop.frailty[person] * 1000).astype(np.int64) % 4 + 1
     doctor = np.where(rng.random(person.size) < 0.75, own, rng.integers(1, 5, person.size))
-    provider = np.char.add(np.char.add(clinic.astype(str), "-L"), doctor.astype(str))
     order = np.lexsort((day, person))
+    clinic_arr = pa.array(clinic[order].astype(str))
+    provider = pc.binary_join_element_wise(clinic_arr, pc.cast(pa.array(doctor[order]), pa.string()), "-L")
     gp = pa.table({
         "contact_id": make_ids(f"G{chunk}-", 0, person.size),
         "person_id": pids.take(pa.array(person[order])),
         "contact_date": clock.dates(day[order]),
         "kind": kind[order].astype(str),
-        "clinic_id": clinic[order].astype(str),
-        "provider_id": provider[order],
+        "clinic_id": clinic_arr,
+        "provider_id": provider,
     })
     return {"gp_listing": listing, "gp_contact": gp, "lab_result": _labs(rng, pop, onsets, adm, lo, hi, clock, pids),
             "prescription": _prescriptions(rng, pop, onsets, lo, hi, clock, pids),

@@ -128,7 +128,7 @@ def simulate(rng: np.random.Generator, pop: Population, onsets: dict[str, np.nda
             if c in P.DEATH_RR:
                 death_rr = np.where(active, death_rr * P.DEATH_RR[c], death_rr)
         in_episode = episode_left > 0
-        adm_rr = np.where(in_episode, adm_rr * P.EPISODE_ADMISSION_RR, adm_rr)
+        adm_rr = np.where(in_episode, adm_rr * np.minimum(P.EPISODE_ADMISSION_RR * np.maximum(episode_week, 1), 10), adm_rr)
         death_rr = np.where(in_episode, death_rr * 2.0, death_rr)
         readmit_window = (d0 - last_discharge) < 30
         readmit_rr = np.full(n, P.READMISSION_RR)
@@ -208,7 +208,7 @@ def simulate(rng: np.random.Generator, pop: Population, onsets: dict[str, np.nda
         nh_now = nursing_home_day <= d0
         p_hc = P.home_care_prevalence(age)
         entry = alive & ~receives & ~nh_now & (age >= 55) & (
-            rng.random(n) < 0.005 * p_hc / (1 - p_hc) * np.exp(0.6 * pop.frailty))
+            rng.random(n) < 0.004 * p_hc / (1 - p_hc) * np.exp(0.6 * pop.frailty))
         baseline[entry] = _draw_minutes(rng, pop.frailty[entry])
         recover = receives & (rng.random(n) < 0.003)
         baseline[recover] = 0
@@ -242,7 +242,7 @@ def _after_discharge(rng: np.random.Generator, idx: np.ndarray, age: np.ndarray,
     """Frail elderly discharged start or increase home help; a few move to a nursing home [I]."""
     a = age[idx]
     receives = baseline[idx] > 0
-    p_start = np.where(a >= 80, 0.25, np.where(a >= 65, 0.10, 0.0))
+    p_start = np.where(a >= 80, 0.22, np.where(a >= 65, 0.05, 0.0))
     start = ~receives & (rng.random(idx.size) < p_start)
     baseline[idx[start]] = _draw_minutes(rng, frailty[idx[start]])
     more = receives & (rng.random(idx.size) < 0.5)

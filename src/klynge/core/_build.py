@@ -1,0 +1,112 @@
+"""Materialise the core derived tables in a warehouse connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+from ibis.common.exceptions import TableNotFound
+
+from klynge.contracts import TABLES
+from klynge.core._person_time import person_time_expr
+from klynge.core._session import use_danish_time_zone
+from klynge.core._stays import contact_stay_expr, stays_expr
+
+# Canonical logical types as Ibis types; timestamps are instants.
+_IBIS_TYPES = {
+    "string": "string", "int": "int64", "float": "float64", "date": "date",
+    "timestamp": "timestamp('UTC')", "bool": "boolean",
+}
+
+
+def input_table(con: Any, name: str) -> ir.Table:
+    """The validated input table ``input__<name>``, or an empty one of the canonical schema.
+
+    Optional source tables (e.g. ``diagnosis``) may be absent from a council's warehouse; an empty
+    table then gives empty results instead of an error.
+
+    Parameters
+    ----------
+    con
+        An Ibis backend connection holding the ``input__*`` tables.
+    name
+        Canonical table name, e.g. ``"hospital_contact"``.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> input_table(ibis.duckdb.connect(), "diagnosis").count().execute()
+    0
+    """
+    # Ask for the table itself: Ibis 12's DuckDB `list_tables` fails on DuckDB 2.0.
+    try:
+        return con.table(f"input__{name}")
+    except TableNotFound:
+        pass
+    schema = ibis.schema({c.name: _IBIS_TYPES[c.dtype] for c in TABLES[name].columns})
+    return ibis.memtable(schema.to_pyarrow().empty_table())
+
+
+def replace_table(con: Any, name: str, expr: ir.Table) -> ir.Table:
+    """Create table ``name`` from ``expr``, replacing any table of that name.
+
+    Parameters
+    ----------
+    con
+        An Ibis backend connection.
+    name
+        The table's name (a fixed, internal name: it is not quoted for arbitrary input).
+    expr
+        The rows to store.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> con = ibis.duckdb.connect()
+    >>> _ = replace_table(con, "t", ibis.memtable({"x": [1]}))
+    >>> replace_table(con, "t", ibis.memtable({"x": [1, 2]})).count().execute()
+    2
+    """
+    if con.name != "duckdb":
+        return con.create_table(name, expr, overwrite=True)
+    # Ibis 12 with sqlglot 30 renders `DROP TABLE IF EXISTS` without the table name, so DuckDB's
+    # `create_table(overwrite=True)` and `drop_table` fail; drop it here and create it afresh.
+    con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+    return con.create_table(name, expr)
+
+
+def build_core(con: Any, period_start: dt.date, period_end: dt.date) -> dict[str, int]:
+    """Create (or replace) ``core__stay``, ``core__contact_stay`` and ``core__person_time``.
+
+    Sets the session time zone to Europe/Copenhagen first, as the local dates depend on it.
+
+    Parameters
+    ----------
+    con
+        An Ibis backend connection (DuckDB or PySpark) holding the ``input__*`` tables.
+    period_start, period_end
+        First and last day (inclusive) of the person-time period.
+
+    Returns
+    -------
+    dict of str to int
+        Row count of each table created, by table name.
+
+    Examples
+    --------
+    >>> import datetime as dt, ibis
+    >>> con = ibis.duckdb.connect()
+    >>> build_core(con, dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    {'core__stay': 0, 'core__contact_stay': 0, 'core__person_time': 0}
+    """
+    use_danish_time_zone(con)
+    persons, residence = input_table(con, "person"), input_table(con, "residence")
+    contacts, diagnoses = input_table(con, "hospital_contact"), input_table(con, "diagnosis")
+    tables = {
+        "core__stay": stays_expr(contacts, persons, diagnoses),
+        "core__contact_stay": contact_stay_expr(contacts),
+        "core__person_time": person_time_expr(persons, residence, period_start, period_end),
+    }
+    return {name: int(replace_table(con, name, expr).count().execute()) for name, expr in tables.items()}

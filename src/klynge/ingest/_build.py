@@ -1,0 +1,228 @@
+"""The warehouse build: sources -> validated input layer -> core tables -> a new current build."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from klynge.contracts import TABLES, load_reference
+from klynge.ingest._engine import connect
+from klynge.ingest._errors import BuildError
+from klynge.ingest._input import TableCounts, load_input_table
+from klynge.ingest._period import resolve_period
+from klynge.ingest._report import (
+    BuildProgress,
+    Timings,
+    counts_line,
+    print_reconciliation,
+    table_entry,
+    versions,
+    write_manifest,
+)
+from klynge.ingest._sources import SourceTable, find_sources, inspect_source, read_source_metadata
+from klynge.warehouse._layout import (
+    DATABASE,
+    MANIFEST,
+    QUARANTINE,
+    WarehouseLockedError,
+    build_lock,
+    current_target,
+    new_run_id,
+    partial_dir,
+    prune,
+    publish,
+    remove_partials,
+)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a successful build produced.
+
+    Attributes
+    ----------
+    run_id : the build's id, also its folder name under ``WAREHOUSE/builds/``.
+    path : the build's folder (now the target of ``WAREHOUSE/current``).
+    manifest : the content of its ``manifest.json``.
+    tables : rows read, accepted and quarantined per canonical table.
+    """
+
+    run_id: str
+    path: Path
+    manifest: dict[str, Any]
+    tables: dict[str, TableCounts]
+
+
+def build_warehouse(
+    source: Path,
+    warehouse: Path,
+    *,
+    period: tuple[date, date] | None = None,
+    progress: bool = False,
+    council_mapping: Path | None = None,
+) -> BuildResult:
+    """Build a new warehouse from a source folder and make it the current one.
+
+    Every source row is checked against the canonical model (`klynge.contracts.TABLES`).
+    Good rows go to the DuckDB tables ``input__<table>``; bad rows go, with their reasons, to
+    ``quarantine/<table>.parquet``. Then the reference tables (``ref__*``) and the core tables
+    (``core__*``, by `klynge.core.build_core`) are built. The previous build stays current
+    until the new one is complete, and is kept for rollback; older builds are deleted.
+
+    Parameters
+    ----------
+    source
+        Folder with one ``<table>.csv``, ``<table>.parquet`` or ``<table>/`` (of part files)
+        per canonical table, and optionally ``klynge-source.json``.
+    warehouse
+        Folder of the warehouse; created if missing.
+    period
+        First and last day of the study period. Default: from ``klynge-source.json``, else
+        from the months of the earliest and latest events.
+    progress
+        Show a line per table while building, and the reconciliation at the end.
+    council_mapping
+        CSV with ``municipality_code, council_id, council_name``; default one council per
+        health cluster.
+
+    Returns
+    -------
+    BuildResult
+
+    Raises
+    ------
+    BuildError
+        For a problem that makes the build impossible: no source folder, a required table or
+        column missing, an unreadable file, another build running. The warehouse is unchanged.
+
+    Examples
+    --------
+    >>> result = build_warehouse(Path("source"), Path("warehouse"))  # doctest: +SKIP
+    >>> result.tables["person"].quarantined  # doctest: +SKIP
+    0
+    """
+    source, warehouse = Path(source), Path(warehouse)
+    # Problems with the source are found before the warehouse is touched.
+    found, ignored = find_sources(source)
+    missing = [t.name for t in TABLES.values() if t.required and t.name not in found]
+    if missing:
+        raise BuildError(
+            f"{source}: required table(s) {', '.join(missing)} missing; expected e.g. "
+            f"{missing[0]}.csv, {missing[0]}.parquet or a folder {missing[0]}/ of part files"
+        )
+    metadata = read_source_metadata(source)
+    try:
+        with build_lock(warehouse):
+            cleaned = remove_partials(warehouse)
+            run_id = new_run_id()
+            partial = partial_dir(warehouse, run_id)
+            partial.mkdir(parents=True)
+            try:
+                build = _Build(source, partial, run_id, progress)
+                manifest = build.run(found, ignored, metadata, period, council_mapping, cleaned)
+            except BaseException:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise
+            previous = current_target(warehouse)
+            final = publish(warehouse, partial)
+            prune(warehouse, keep={final, *([previous] if previous else [])})
+    except WarehouseLockedError as error:
+        raise BuildError(str(error)) from None
+    return BuildResult(run_id, final, manifest, build.counts)
+
+
+class _Build:
+    """One build, writing into its partial folder."""
+
+    def __init__(self, source: Path, partial: Path, run_id: str, progress: bool) -> None:
+        self.source, self.partial, self.run_id = source, partial, run_id
+        self.progress = progress
+        self.timings = Timings()
+        self.counts: dict[str, TableCounts] = {}
+
+    def run(
+        self,
+        found: dict[str, Any],
+        ignored: list[str],
+        metadata: dict[str, Any],
+        period: tuple[date, date] | None,
+        council_mapping: Path | None,
+        cleaned: list[str],
+    ) -> dict[str, Any]:
+        """Build everything into the partial folder; return the manifest written there.
+
+        ``cleaned`` names the partial folders of earlier failed builds that were removed.
+        """
+        scratch = self.partial / "tmp"
+        with self.timings.step("total"), BuildProgress(self.progress) as bar:
+            with self.timings.step("sources"):
+                sources = {name: inspect_source(TABLES[name], fmt, files, self.source, scratch)
+                           for name, (fmt, files) in found.items()}
+            con = connect(self.partial / DATABASE, scratch / "spill")
+            try:
+                with self.timings.step("reference"):
+                    reference = _load_reference(con, council_mapping)
+                self._load_inputs(con, sources, bar)
+                with self.timings.step("period"):
+                    start, end, origin = resolve_period(period, metadata, lambda t: con.table(f"input__{t}"))
+                with self.timings.step("core"):
+                    bar.start("core", "core tables")
+                    core = _build_core(con, start, end)
+                    bar.done("core", f"core tables: {', '.join(f'{k} {v:,}' for k, v in core.items())}")
+            finally:
+                con.disconnect()
+            shutil.rmtree(scratch, ignore_errors=True)
+        manifest = {
+            "run_id": self.run_id,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "source": str(self.source.resolve()),
+            "versions": versions(),
+            "period": {"start": start.isoformat(), "end": end.isoformat(), "origin": origin},
+            "source_metadata": metadata,
+            "tables": {name: table_entry(name, sources.get(name), counts)
+                       for name, counts in self.counts.items()},
+            "ignored": ignored,
+            "reference": reference,
+            "core": core,
+            "timings": dict(self.timings),
+            "cleaned_up": cleaned,
+        }
+        write_manifest(self.partial / MANIFEST, manifest)
+        if self.progress:
+            print_reconciliation(bar.console, manifest["tables"])
+        return manifest
+
+    def _load_inputs(self, con: Any, sources: dict[str, SourceTable], bar: BuildProgress) -> None:
+        # Tables are loaded in model order, which puts every table after those it references.
+        for table in TABLES.values():
+            bar.start(table.name, table.name)
+            with self.timings.step(f"input:{table.name}"):
+                counts = load_input_table(con, table, sources.get(table.name), self.partial / QUARANTINE)
+            self.counts[table.name] = counts
+            bar.done(table.name, counts_line(table.name, counts, table.name in sources))
+
+
+def _load_reference(con: Any, council_mapping: Path | None) -> dict[str, int]:
+    """Create ``ref__region``, ``ref__municipality``, ``ref__health_cluster``, ``ref__health_council``."""
+    try:
+        frames = load_reference(council_mapping)
+    except (OSError, ValueError) as error:
+        raise BuildError(f"{council_mapping}: cannot use the council mapping ({error})") from error
+    for name, frame in frames.items():
+        con.create_table(f"ref__{name}", ibis.memtable(frame))
+    return {name: len(frame) for name, frame in frames.items()}
+
+
+def _build_core(con: Any, start: date, end: date) -> dict[str, int]:
+    """Build the ``core__*`` tables; return their row counts.
+
+    Imported at call time: the core layer is its own package, built on top of this one.
+    """
+    from klynge.core import build_core
+
+    return {str(name): int(rows) for name, rows in build_core(con, start, end).items()}

@@ -1,0 +1,71 @@
+"""Build one table of the input layer: validate, keep the good rows, quarantine the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from klynge.contracts import Table
+from klynge.ingest._engine import drop_staging, raw_relation, reading
+from klynge.ingest._errors import ReconciliationError
+from klynge.ingest._rules import IBIS_TYPES
+from klynge.ingest._sources import SourceTable
+from klynge.ingest._validate import accepted_name, accepted_rows, quarantined_rows, validate
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    """Rows of one table: every row read is either accepted or quarantined."""
+
+    read: int
+    accepted: int
+    quarantined: int
+
+
+def load_input_table(con: Any, table: Table, source: SourceTable | None, quarantine: Path) -> TableCounts:
+    """Create ``input__<table>`` from its source and write the bad rows to the quarantine.
+
+    Parameters
+    ----------
+    con
+        The Ibis connection of the build; the tables ``table`` references are loaded already.
+    table
+        The model's table.
+    source
+        Its source files, or None when the (optional) table is absent: the table is then
+        created empty, with the model's columns.
+    quarantine
+        The folder for ``<table>.parquet`` of quarantined rows (written only if there are any).
+
+    Raises
+    ------
+    ReconciliationError
+        When rows read differ from rows accepted plus rows quarantined (a bug, never bad data).
+    """
+    name = f"input__{table.name}"
+    if source is None:
+        con.create_table(name, schema=ibis.schema({c.name: IBIS_TYPES[c.dtype] for c in table.columns}))
+        return TableCounts(0, 0, 0)
+    with reading([f.label for f in source.files]):
+        raw = raw_relation(con, source)
+        expr = validate(raw, table, lambda ref: con.table(accepted_name(ref)))
+        checked = con.create_table(f"_checked__{table.name}", expr, temp=True)
+        accepted = con.create_table(name, accepted_rows(checked, table))
+        counts = TableCounts(
+            read=int(raw.count().execute()),
+            accepted=int(accepted.count().execute()),
+            quarantined=int(checked.filter(checked["reason"].notnull()).count().execute()),
+        )
+        if counts.quarantined:
+            quarantine.mkdir(parents=True, exist_ok=True)
+            con.to_parquet(quarantined_rows(raw, checked), quarantine / f"{table.name}.parquet")
+    drop_staging(con, table.name)
+    if counts.read != counts.accepted + counts.quarantined:
+        raise ReconciliationError(
+            f"internal error in table {table.name}: {counts.read} rows read but {counts.accepted} "
+            f"accepted + {counts.quarantined} quarantined"
+        )
+    return counts
