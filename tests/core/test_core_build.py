@@ -55,7 +55,8 @@ def test_build_core_creates_the_tables_and_counts_their_rows(tables: Any) -> Non
     assert counts == {"core__stay": 2, "core__contact_stay": 3, "core__person_time": 4}
     assert {n: con.table(n).count().execute() for n in counts} == counts
     stay = con.to_pyarrow(con.table("core__stay").order_by("stay_id")).to_pylist()
-    assert [(s["stay_id"], s["action_diagnosis"], s["admission_date"], s["discharge_date"]) for s in stay] == [
+    keys = ("stay_id", "action_diagnosis", "admission_date", "discharge_date")
+    assert [tuple(s[k] for k in keys) for s in stay] == [
         ("p1:c1", "DJ189", dt.date(2024, 6, 30), dt.date(2024, 7, 1)),  # Danish dates, not UTC ones
         ("p2:c4", None, dt.date(2024, 7, 11), dt.date(2024, 7, 11)),
     ]

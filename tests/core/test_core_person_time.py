@@ -234,10 +234,9 @@ def _reference(persons: list[dict[str, Any]], residence: list[dict[str, Any]],
 def test_person_days_match_a_day_by_day_count(tables: Any, seed: int) -> None:
     persons, residence = _random_population(seed)
     start, end = dt.date(2019, 11, 15), dt.date(2024, 3, 10)
-    expr = person_time_expr(tables.canonical("person", rows=persons), tables.canonical("residence", rows=residence),
-                            start, end)
-    got = {(r["month"], r["municipality_code"], r["sex"], r["age_band_start"]): (r["person_days"], r["persons"])
-           for r in tables.fetch(expr, _ORDER)}
+    expr = person_time_expr(tables.canonical("person", rows=persons),
+                            tables.canonical("residence", rows=residence), start, end)
+    got = {tuple(r[k] for k in _ORDER): (r["person_days"], r["persons"]) for r in tables.fetch(expr, _ORDER)}
     expected = _reference(persons, residence, start, end)
     assert sum(n for n, _ in got.values()) == sum(n for n, _ in expected.values()) > 10_000
     assert got == expected

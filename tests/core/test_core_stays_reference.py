@@ -11,7 +11,7 @@ import pytest
 
 from klynge.core import stays_expr
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MAX_GAP = dt.timedelta(hours=4)
 # Around both daylight-saving changes of 2024 in Denmark, so real and wall-clock hours differ.
 BASES = (dt.datetime(2024, 3, 30, 12, tzinfo=UTC), dt.datetime(2024, 10, 26, 12, tzinfo=UTC))

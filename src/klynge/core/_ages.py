@@ -38,7 +38,7 @@ def birthday(birth: ir.DateValue, age: ir.IntegerValue) -> ir.DateValue:
     --------
     >>> import datetime as dt, ibis
     >>> b = ibis.literal(dt.date(2008, 2, 29))
-    >>> [birthday(b, ibis.literal(n)).execute() for n in (15, 16)]
+    >>> [birthday(b, ibis.literal(n)).to_pyarrow().as_py() for n in (15, 16)]
     [datetime.date(2023, 3, 1), datetime.date(2024, 2, 29)]
     """
     year = birth.year() + age

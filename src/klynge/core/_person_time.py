@@ -29,9 +29,16 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from klynge.core._ages import AGE_BAND_STARTS, OPEN_AGE_BAND_START, age_band_label, age_band_start, age_on, birthday
+from klynge.core._ages import (
+    AGE_BAND_STARTS,
+    AGE_BAND_WIDTH,
+    OPEN_AGE_BAND_START,
+    age_band_label,
+    age_band_start,
+    age_on,
+    birthday,
+)
 
-AGE_BAND_WIDTH = AGE_BAND_STARTS[1]
 DAYS_PER_YEAR = 365.25
 _CELL = ("municipality_code", "sex", "age_band_start")
 
@@ -52,7 +59,7 @@ def months_table(period_start: dt.date, period_end: dt.date) -> ir.Table:
     Returns
     -------
     ibis.Table
-        ``month`` (first day, date), ``month_index`` (year × 12 + month − 1) and
+        ``month`` (first day, date), ``month_index`` (year × 12 + month - 1) and
         ``days_in_month``.
 
     Examples
@@ -100,7 +107,8 @@ def _spans(persons: ir.Table, residence: ir.Table, start: dt.date, end_excl: dt.
 
 def _band_ranges() -> ir.Table:
     """Every (first_band, last_band) pair with each band between: an equi-join, not a range join."""
-    rows = [(f, t, b) for f in AGE_BAND_STARTS for t in AGE_BAND_STARTS for b in AGE_BAND_STARTS if f <= b <= t]
+    bands = AGE_BAND_STARTS
+    rows = [(f, t, b) for f in bands for t in bands for b in bands if f <= b <= t]
     names = ("first_band", "last_band", "age_band_start")
     columns = zip(*rows, strict=True)
     return ibis.memtable(pa.table({n: pa.array(c, pa.int64()) for n, c in zip(names, columns, strict=True)}))

@@ -9,9 +9,10 @@ The rules are eSundhed's LPR3-era definitions (``danish-domain.md`` §2.1, §3.7
 * a stay is acute when the priority of its first contact is ATA1.
 
 Everything is an Ibis expression (windows, aggregates, joins) so the same code runs on DuckDB and
-on Spark. Elapsed times are differences of instants in microseconds, so a stay across a
-daylight-saving change counts real hours; only the two local dates depend on the session time
-zone (see :mod:`klynge.core._session`).
+on Spark. Times are instants: gaps and the 12-hour threshold compare an instant with another
+plus N hours, and durations are differences in microseconds, so a stay across a daylight-saving
+change counts real hours. Only the two local dates depend on the session time zone (see
+:mod:`klynge.core._session`).
 """
 
 from __future__ import annotations
@@ -55,8 +56,10 @@ def _chained(contacts: ir.Table, keep: tuple[str, ...] = ()) -> ir.Table:
     # previous one: a long contact swallows later short ones.
     earlier = ibis.window(group_by="person_id", order_by=list(_ORDER), rows=(None, -1))
     c = c.mutate(_latest=c._end.max().over(earlier))
-    gap_us = c.start_time.delta(c._latest, unit="microsecond")
-    c = c.mutate(_first=c._latest.isnull() | (gap_us > MAX_GAP_HOURS * _US_PER_HOUR))
+    # eSundhed LPR3 sygehusophold: a gap of more than 4 h starts a new stay. Adding hours to an
+    # instant is exact elapsed time (and on DuckDB much cheaper than a time difference).
+    too_late = c.start_time > c._latest + ibis.interval(hours=MAX_GAP_HOURS)
+    c = c.mutate(_first=c._latest.isnull() | too_late)
     # Stays are numbered by a running count of first contacts.
     so_far = ibis.window(group_by="person_id", order_by=list(_ORDER), rows=(None, 0))
     return c.mutate(_seq=c._first.cast("int64").sum().over(so_far))
@@ -169,7 +172,7 @@ def stays_expr(contacts: ir.Table, persons: ir.Table, diagnoses: ir.Table | None
     s = s.mutate(
         stay_id=_stay_id(s.person_id, s.first_contact_id),
         duration_hours=duration_us.cast("float64") / _US_PER_HOUR,
-        is_admission=duration_us >= ADMISSION_MIN_HOURS * _US_PER_HOUR,
+        is_admission=s.end_time >= s.start_time + ibis.interval(hours=ADMISSION_MIN_HOURS),
         acute=(s._priority == ACUTE_PRIORITY).fill_null(False),
         admission_date=s.start_time.date(),
         discharge_date=ibis.ifelse(s.ongoing, ibis.null("date"), s.end_time.date()),
