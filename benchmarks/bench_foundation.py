@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
+RESULTS = ROOT / "benchmarks" / "results" / "foundation.json"   # every size's latest run, merged
 BEGIN, END = "<!-- foundation-benchmark:begin -->", "<!-- foundation-benchmark:end -->"
 
 SYNTH = """
@@ -91,25 +92,34 @@ def main() -> None:
         shutil.rmtree(work / f"floor-{n}", ignore_errors=True)
         events = sum(v for k, v in gen["rows"].items() if k not in ("person", "hospital_unit"))
         rows.append((n, gen["persons"], events, gen_wall, gen_mem, gen["seconds"], floor_wall, floor_mem,
-                     build_wall, build_mem, build["timings"]))
+                     build_wall, build_mem, build["timings"], machine(), time.strftime("%Y-%m-%d")))
         print(rows[-1], flush=True)
+        _save(rows[-1])
         shutil.rmtree(src, ignore_errors=True)
         shutil.rmtree(wh, ignore_errors=True)
-    write_doc(rows)
+    write_doc(sorted(json.loads(RESULTS.read_text()).values()))
+
+
+def _save(row: tuple) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    saved[str(row[0])] = list(row)
+    RESULTS.write_text(json.dumps(saved, indent=1))
 
 
 def write_doc(rows: list) -> None:
-    lines = [BEGIN, "", f"Machine: {machine()}. Run on {time.strftime('%Y-%m-%d')} with "
-             "`python benchmarks/bench_foundation.py`.", "",
+    machines = sorted({f"{r[11]} (run {r[12]})" for r in rows})
+    lines = [BEGIN, "", "Machine: " + "; ".join(machines) + ". Command: `python benchmarks/bench_foundation.py "
+             "--sizes 100000,1000000,6000000` (each size can be run alone; results are merged).", "",
              "| persons at start | persons total | source rows (all tables) | generate s | generate peak GB "
              "| plain DuckDB load s (baseline) | build s | build peak GB | build ÷ baseline |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for n, total, events, gw, gm, _gs, fw, _fm, bw, bm, _bt in rows:
+    for n, total, events, gw, gm, _gs, fw, _fm, bw, bm, _bt, *_ in rows:
         lines.append(f"| {n:,} | {total:,} | {events:,} | {gw:.1f} | {gm:.2f} | {fw:.1f} | {bw:.1f} | {bm:.2f} "
                      f"| {bw / fw:.1f}× |")
     lines += ["", "Time per step (seconds):", "",
               "| persons | generate: simulate / events / write | build steps |", "|---:|---|---|"]
-    for n, _t, _e, _gw, _gm, gs, _fw, _fm, _bw, _bm, bt in rows:
+    for n, _t, _e, _gw, _gm, gs, _fw, _fm, _bw, _bm, bt, *_ in rows:
         g = " / ".join(f"{gs.get(k, 0):.1f}" for k in ("simulate", "events", "write"))
         b = ", ".join(f"{k} {v:.1f}" for k, v in bt.items())
         lines.append(f"| {n:,} | {g} | {b} |")

@@ -23,6 +23,11 @@ def synthetic_source(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def synthetic_period():
+    return START, END
+
+
+@pytest.fixture(scope="session")
 def synthetic_warehouse(synthetic_source, tmp_path_factory):
     source, _ = synthetic_source
     wh = tmp_path_factory.mktemp("warehouse")

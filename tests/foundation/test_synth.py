@@ -54,6 +54,13 @@ def test_writes_every_canonical_table_and_keeps_truth_apart(synthetic_source):
     assert meta["period_start"] == "2021-01-01" and meta["persons_total"] == result.persons
 
 
+def test_synthetic_population_passes_validation(synthetic_warehouse):
+    # Every generated row is valid: the build quarantines nothing.
+    _, build = synthetic_warehouse
+    quarantined = {t: c["quarantined"] for t, c in build.manifest["tables"].items() if c["quarantined"]}
+    assert quarantined == {}
+
+
 def test_true_risk_discriminates(synthetic_source, sql):
     # The truth folder's 30-day risk ranks who is admitted acutely in the next 30 days.
     from scipy.stats import mannwhitneyu

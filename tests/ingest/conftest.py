@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from ingest_support import Built, Rows, build_into, stand_in_core
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from ingest_support import csv_text, minimal_rows, write_source
 
 from klynge.ingest import BuildError, build_warehouse
 from klynge.warehouse._layout import build_lock
-
-from ingest_support import csv_text, minimal_rows, write_source
 
 pytestmark = pytest.mark.usefixtures("fake_core")
 
@@ -33,8 +33,11 @@ def test_missing_required_table(tmp_path: Path) -> None:
     rows = minimal_rows()
     del rows["residence"]
     source = write_source(tmp_path / "source", rows)
-    _fails(source, tmp_path / "warehouse",
-           r"source: required table\(s\) residence missing; expected e.g. residence.csv, residence.parquet")
+    _fails(
+        source,
+        tmp_path / "warehouse",
+        r"source: required table\(s\) residence missing; expected e.g. residence.csv, residence.parquet",
+    )
 
 
 def test_missing_required_column_in_csv(tmp_path: Path) -> None:
@@ -42,7 +45,9 @@ def test_missing_required_column_in_csv(tmp_path: Path) -> None:
     for row in rows["person"]:
         del row["birth_date"]
     source = write_source(tmp_path / "source", rows)
-    error = _fails(source, tmp_path / "warehouse", r"^person.csv: required column 'birth_date' of table 'person'")
+    error = _fails(
+        source, tmp_path / "warehouse", r"^person.csv: required column 'birth_date' of table 'person'"
+    )
     assert "found: person_id, sex, death_date" in str(error)
 
 
@@ -81,8 +86,11 @@ def test_csv_with_a_malformed_line_names_the_line_with_cpr_masked(tmp_path: Path
     source = write_source(tmp_path / "source", minimal_rows())
     text = csv_text(minimal_rows()["gp_contact"]) + 'G9,010150-1234,2024-01-01,phone,K1,,"unterminated\n'
     (source / "gp_contact.csv").write_text(text, encoding="utf-8")
-    error = _fails(source, tmp_path / "warehouse",
-                   r"^gp_contact.csv: cannot read the file; it is corrupt or malformed \(.*CSV Error on Line: 4")
+    error = _fails(
+        source,
+        tmp_path / "warehouse",
+        r"^gp_contact.csv: cannot read the file; it is corrupt or malformed \(.*CSV Error on Line: 4",
+    )
     assert "G9,XXXXXX-XXXX,2024-01-01" in str(error)
     assert "010150" not in str(error)
 
@@ -105,3 +113,10 @@ def test_a_second_concurrent_build_is_refused(tmp_path: Path) -> None:
     with build_lock(warehouse):
         _fails(source, warehouse, r"another build is running in .*warehouse")
     assert build_warehouse(source, warehouse).tables["person"].accepted == 3
+
+
+def test_a_period_that_ends_before_it_starts(tmp_path: Path) -> None:
+    source = write_source(tmp_path / "source", minimal_rows())
+    with pytest.raises(BuildError, match=r"the period ends \(2024-01-01\) before it starts \(2024-12-31\)"):
+        build_warehouse(source, tmp_path / "warehouse", period=(date(2024, 12, 31), date(2024, 1, 1)))
+    assert not (tmp_path / "warehouse").exists()

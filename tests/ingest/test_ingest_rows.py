@@ -6,10 +6,9 @@ import re
 from collections.abc import Callable
 
 import pytest
+from ingest_support import Built, build_into, minimal_rows, stand_in_core
 
 from klynge.contracts import CPR_PATTERN, TABLES
-
-from ingest_support import Built, build_into, minimal_rows, stand_in_core
 
 
 def _pattern(table: str, column: str) -> str | None:
@@ -18,27 +17,58 @@ def _pattern(table: str, column: str) -> str | None:
 
 # (case, table, the bad row as changes to that table's first row, expected reason)
 BAD_ROWS = [
-    ("wrong type", "person", {"person_id": "P8", "birth_date": "1950-13-01"},
-     "birth_date: not a valid date: '1950-13-01'"),
-    ("missing required value", "person", {"person_id": "P9", "sex": " "},
-     "sex: missing required value"),
-    ("unknown code", "gp_contact", {"contact_id": "G7", "kind": "visit"},
-     "kind: not an allowed code: 'visit'"),
-    ("pattern mismatch", "diagnosis", {"diagnosis_code": "I50"},
-     f"diagnosis_code: does not match the pattern {_pattern('diagnosis', 'diagnosis_code')}: 'I50'"),
-    ("above maximum", "municipal_service", {"service_id": "S8", "minutes_per_week": "20000"},
-     "minutes_per_week: above the maximum 10080: '20000'"),
-    ("below minimum", "municipal_service", {"service_id": "S9", "minutes_per_week": "-5"},
-     "minutes_per_week: below the minimum 0: '-5'"),
-    ("end before start", "hospital_contact", {"contact_id": "C9", "end_time": "2024-02-28 10:00:00"},
-     "end_time before start_time"),
+    (
+        "wrong type",
+        "person",
+        {"person_id": "P8", "birth_date": "1950-13-01"},
+        "birth_date: not a valid date: '1950-13-01'",
+    ),
+    ("missing required value", "person", {"person_id": "P9", "sex": ""}, "sex: missing required value"),
+    (
+        "unknown code",
+        "gp_contact",
+        {"contact_id": "G7", "kind": "visit"},
+        "kind: not an allowed code: 'visit'",
+    ),
+    (
+        "pattern mismatch",
+        "diagnosis",
+        {"diagnosis_code": "I50"},
+        f"diagnosis_code: does not match the pattern {_pattern('diagnosis', 'diagnosis_code')}: 'I50'",
+    ),
+    (
+        "above maximum",
+        "municipal_service",
+        {"service_id": "S8", "minutes_per_week": "20000"},
+        "minutes_per_week: above the maximum 10080: '20000'",
+    ),
+    (
+        "below minimum",
+        "municipal_service",
+        {"service_id": "S9", "minutes_per_week": "-5"},
+        "minutes_per_week: below the minimum 0: '-5'",
+    ),
+    (
+        "end before start",
+        "hospital_contact",
+        {"contact_id": "C9", "end_time": "2024-02-28 10:00:00"},
+        "end_time before start_time",
+    ),
     ("strict order", "residence", {"valid_to": "1950-01-01"}, "valid_to not after valid_from"),
     ("unknown person", "prescription", {"person_id": "P99"}, "unknown person_id"),
     ("unknown contact", "diagnosis", {"contact_id": "C99"}, "unknown contact_id"),
-    ("event before birth", "gp_contact", {"contact_id": "G8", "person_id": "P2", "contact_date": "1979-01-01"},
-     "contact_date: before the person's birth"),
-    ("event after death", "gp_contact", {"contact_id": "G9", "person_id": "P3", "contact_date": "2024-07-02"},
-     "contact_date: more than 1 day after the person's death"),
+    (
+        "event before birth",
+        "gp_contact",
+        {"contact_id": "G8", "person_id": "P2", "contact_date": "1979-01-01"},
+        "contact_date: before the person's birth",
+    ),
+    (
+        "event after death",
+        "gp_contact",
+        {"contact_id": "G9", "person_id": "P3", "contact_date": "2024-07-02"},
+        "contact_date: more than 1 day after the person's death",
+    ),
     ("unknown municipality", "residence", {"municipality_code": "999"}, "unknown municipality_code"),
 ]
 
@@ -56,8 +86,9 @@ def bad_rows_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Built, dic
     return built, row_of
 
 
-@pytest.mark.parametrize(("case", "table", "reason"), [(c[0], c[1], c[3]) for c in BAD_ROWS],
-                         ids=[c[0] for c in BAD_ROWS])
+@pytest.mark.parametrize(
+    ("case", "table", "reason"), [(c[0], c[1], c[3]) for c in BAD_ROWS], ids=[c[0] for c in BAD_ROWS]
+)
 def test_bad_row_is_quarantined_with_its_reason(
     bad_rows_build: tuple[Built, dict[str, int]], case: str, table: str, reason: str
 ) -> None:
@@ -72,8 +103,16 @@ def test_bad_row_is_quarantined_with_its_reason(
 
 def test_one_row_can_have_several_reasons(build: Callable[..., Built]) -> None:
     rows = minimal_rows()
-    rows["gp_contact"].append({"contact_id": "G9", "person_id": "P99", "contact_date": "15-01-2024",
-                               "kind": "visit", "clinic_id": "K 1", "provider_id": ""})
+    rows["gp_contact"].append(
+        {
+            "contact_id": "G9",
+            "person_id": "P99",
+            "contact_date": "15-01-2024",
+            "kind": "visit",
+            "clinic_id": "K 1",
+            "provider_id": "",
+        }
+    )
     built = build(rows)
     assert built.reasons("gp_contact")[3].split("; ") == [
         "contact_date: not a valid date: '15-01-2024'",
@@ -85,7 +124,9 @@ def test_one_row_can_have_several_reasons(build: Callable[..., Built]) -> None:
 
 def test_raw_cpr_number_is_quarantined_and_masked(build: Callable[..., Built]) -> None:
     rows = minimal_rows()
-    rows["person"].append({"person_id": "010150-1234", "birth_date": "1950-01-01", "sex": "F", "death_date": ""})
+    rows["person"].append(
+        {"person_id": "010150-1234", "birth_date": "1950-01-01", "sex": "F", "death_date": ""}
+    )
     rows["residence"].append({**rows["residence"][0], "person_id": "0101501234"})
     built = build(rows)
     assert built.reasons("person") == {4: "person_id: looks like a CPR number: 'XXXXXX-XXXX'"}
@@ -102,11 +143,21 @@ def test_raw_cpr_number_is_quarantined_and_masked(build: Callable[..., Built]) -
 
 def test_cpr_number_inside_free_text_is_masked_in_every_column(build: Callable[..., Built]) -> None:
     rows = minimal_rows()
-    rows["message"] = [{"message_id": m, "person_id": "P1", "message_type": "discharge_letter",
-                        "sender_sector": "hospital", "receiver_sector": "gp", "sender_id": "U1",
-                        "receiver_id": "K1", "sent_time": "2024-03-03 13:00:00", "related_contact_id": "C1",
-                        "text": text}
-                       for m, text in (("M1", "Udskrevet i god behandling."), ("M2", "Vedr. 311299-4321: udskrevet"))]
+    rows["message"] = [
+        {
+            "message_id": m,
+            "person_id": "P1",
+            "message_type": "discharge_letter",
+            "sender_sector": "hospital",
+            "receiver_sector": "gp",
+            "sender_id": "U1",
+            "receiver_id": "K1",
+            "sent_time": "2024-03-03 13:00:00",
+            "related_contact_id": "C1",
+            "text": text,
+        }
+        for m, text in (("M1", "Udskrevet i god behandling."), ("M2", "Vedr. 311299-4321: udskrevet"))
+    ]
     built = build(rows)
     (quarantined,) = built.quarantine("message")
     assert quarantined["text"] == "Vedr. XXXXXX-XXXX: udskrevet"
@@ -138,11 +189,24 @@ def test_events_up_to_one_danish_day_after_death_are_accepted(build: Callable[..
     rows = minimal_rows()
     first = rows["hospital_contact"][0]
     rows["hospital_contact"] += [
-        {**first, "contact_id": "C8", "person_id": "P3", "start_time": "2024-07-01T23:30:00+02:00", "end_time": ""},
-        {**first, "contact_id": "C9", "person_id": "P3", "start_time": "2024-07-01T23:30:00Z", "end_time": ""},
+        {
+            **first,
+            "contact_id": "C8",
+            "person_id": "P3",
+            "start_time": "2024-07-01T23:30:00+02:00",
+            "end_time": "",
+        },
+        {
+            **first,
+            "contact_id": "C9",
+            "person_id": "P3",
+            "start_time": "2024-07-01T23:30:00Z",
+            "end_time": "",
+        },
     ]
-    rows["gp_contact"].append({**rows["gp_contact"][0], "contact_id": "G9", "person_id": "P3",
-                               "contact_date": "2024-07-01"})
+    rows["gp_contact"].append(
+        {**rows["gp_contact"][0], "contact_id": "G9", "person_id": "P3", "contact_date": "2024-07-01"}
+    )
     built = build(rows)
     assert built.reasons("hospital_contact") == {4: "start_time: more than 1 day after the person's death"}
     assert built.accepted_ids("hospital_contact", "contact_id") == {"C1", "C2", "C8"}
@@ -161,9 +225,14 @@ def test_rows_of_a_quarantined_person_are_quarantined_too(build: Callable[..., B
 
 def test_quarantine_keeps_the_original_text_of_every_column(build: Callable[..., Built]) -> None:
     rows = minimal_rows()
-    rows["municipal_service"].append({**rows["municipal_service"][0], "service_id": "S9",
-                                      "minutes_per_week": " 1e9 ", "end_date": ""})
+    rows["municipal_service"].append(
+        {**rows["municipal_service"][0], "service_id": "S9", "minutes_per_week": " 1e9 ", "end_date": ""}
+    )
     built = build(rows)
     (row,) = built.quarantine("municipal_service")
-    assert row == {**rows["municipal_service"][1], "_row": 2, "end_date": None,
-                   "reason": "minutes_per_week: above the maximum 10080: ' 1e9 '"}
+    assert row == {
+        **rows["municipal_service"][1],
+        "_row": 2,
+        "end_date": None,
+        "reason": "minutes_per_week: above the maximum 10080: ' 1e9 '",
+    }

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from ingest_support import Built, minimal_rows
 
 # start_time text -> the instant it must become (UTC), or None when it must be quarantined.
@@ -41,8 +40,9 @@ CASES = {
 def test_timestamp_texts_become_the_right_instants(build: Callable[..., Built]) -> None:
     rows = minimal_rows()
     first = rows["hospital_contact"][0]
-    rows["hospital_contact"] = [{**first, "contact_id": f"T{i}", "start_time": text, "end_time": ""}
-                                for i, text in enumerate(CASES)]
+    rows["hospital_contact"] = [
+        {**first, "contact_id": f"T{i}", "start_time": text, "end_time": ""} for i, text in enumerate(CASES)
+    ]
     built = build(rows)
     accepted = {r["contact_id"]: r["start_time"] for r in built.accepted("hospital_contact")}
     for i, (text, expected) in enumerate(CASES.items()):

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_support import Built, minimal_rows
 
 from klynge.warehouse import current_build, open_warehouse, read_manifest
-
-from ingest_support import Built, minimal_rows
 
 
 def test_an_empty_warehouse_has_no_current_build(tmp_path: Path) -> None:
@@ -28,7 +27,10 @@ def test_open_warehouse_is_read_only_in_danish_time(build: Callable[..., Built])
         assert con.raw_sql("SELECT current_setting('TimeZone')").fetchall() == [("Europe/Copenhagen",)]
         contacts = con.table("input__hospital_contact")
         days = contacts.select("contact_id", day=contacts.start_time.date()).to_pyarrow().to_pylist()
-        assert {d["contact_id"]: d["day"].isoformat() for d in days} == {"C1": "2024-03-01", "C2": "2024-05-10"}
+        assert {d["contact_id"]: d["day"].isoformat() for d in days} == {
+            "C1": "2024-03-01",
+            "C2": "2024-05-10",
+        }
         with pytest.raises(duckdb.InvalidInputException, match="read-only"):
             con.raw_sql("CREATE TABLE scratch (x INTEGER)")
     finally:

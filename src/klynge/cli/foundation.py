@@ -155,6 +155,39 @@ def register(app: typer.Typer) -> None:
         console.print(f"Demo færdig på {time.perf_counter() - t0:.0f} s. Lager: {out / 'warehouse'}")
 
     @app.command()
+    def calibration(
+        source: Annotated[Path, typer.Option(help="The synthetic source folder (with truth/).")],
+        warehouse: Annotated[Path, typer.Option(help="The warehouse built from it.")],
+        markdown: Annotated[Path | None, typer.Option(help="Also write the table as Markdown here.")] = None,
+    ) -> None:
+        """Compare a synthetic warehouse with the Danish reference figures.
+
+        Example: klynge calibration --source demo/source --warehouse demo/warehouse
+        """
+        import json
+
+        from klynge.synth.calibration import run_checks
+        from klynge.warehouse import open_warehouse
+
+        meta = json.loads((source / "klynge-source.json").read_text(encoding="utf-8"))
+        df = run_checks(open_warehouse(warehouse), source, meta["period_start"], meta["period_end"])
+        t = Table(title="Calibration against the domain reference")
+        for col in ("Check", "Value", "Target", "Accepted range", "Source", ""):
+            t.add_column(col)
+        lines = ["| check | value | target | accepted range | source |", "|---|---:|---:|---|---|"]
+        for _, r in df.iterrows():
+            fmt = ".3f" if r["target"] < 2 else ".1f"
+            rng = f"{r['low']:{fmt}} - {r['high']:{fmt}}"
+            t.add_row(r["check"], f"{r['value']:{fmt}}", f"{r['target']:{fmt}}", rng, r["source"],
+                      "ok" if r["ok"] else "[red]OUT[/]")
+            lines.append(f"| {r['check']} | {r['value']:{fmt}} | {r['target']:{fmt}} | {rng} | {r['source']} |")
+        console.print(t)
+        if markdown:
+            markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if not df["ok"].all():
+            raise typer.Exit(1)
+
+    @app.command()
     def docs(out: Annotated[Path, typer.Option(help="Docs folder.")] = Path("docs")) -> None:
         """Regenerate the generated documentation (data model).
 

@@ -5,7 +5,7 @@ the canonical model (`klynge.contracts`) are quarantined with their reasons, nev
 """
 
 from klynge.ingest._build import BuildResult, build_warehouse
-from klynge.ingest._errors import BuildError
+from klynge.ingest._errors import BuildError, ReconciliationError
 from klynge.ingest._input import TableCounts
 
-__all__ = ["BuildError", "BuildResult", "TableCounts", "build_warehouse"]
+__all__ = ["BuildError", "BuildResult", "ReconciliationError", "TableCounts", "build_warehouse"]

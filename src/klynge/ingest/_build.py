@@ -116,6 +116,8 @@ def build_warehouse(
             f"{missing[0]}.csv, {missing[0]}.parquet or a folder {missing[0]}/ of part files"
         )
     metadata = read_source_metadata(source)
+    if period is not None and period[1] < period[0]:
+        raise BuildError(f"the period ends ({period[1]}) before it starts ({period[0]})")
     try:
         with build_lock(warehouse):
             cleaned = remove_partials(warehouse)
@@ -161,8 +163,10 @@ class _Build:
         scratch = self.partial / "tmp"
         with self.timings.step("total"), BuildProgress(self.progress) as bar:
             with self.timings.step("sources"):
-                sources = {name: inspect_source(TABLES[name], fmt, files, self.source, scratch)
-                           for name, (fmt, files) in found.items()}
+                sources = {
+                    name: inspect_source(TABLES[name], fmt, files, self.source, scratch)
+                    for name, (fmt, files) in found.items()
+                }
             con = connect(self.partial / DATABASE, scratch / "spill")
             try:
                 with self.timings.step("reference"):
@@ -177,6 +181,7 @@ class _Build:
             finally:
                 con.disconnect()
             shutil.rmtree(scratch, ignore_errors=True)
+        tables = {name: table_entry(name, sources.get(name), counts) for name, counts in self.counts.items()}
         manifest = {
             "run_id": self.run_id,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -184,8 +189,7 @@ class _Build:
             "versions": versions(),
             "period": {"start": start.isoformat(), "end": end.isoformat(), "origin": origin},
             "source_metadata": metadata,
-            "tables": {name: table_entry(name, sources.get(name), counts)
-                       for name, counts in self.counts.items()},
+            "tables": tables,
             "ignored": ignored,
             "reference": reference,
             "core": core,
@@ -194,7 +198,7 @@ class _Build:
         }
         write_manifest(self.partial / MANIFEST, manifest)
         if self.progress:
-            print_reconciliation(bar.console, manifest["tables"])
+            print_reconciliation(bar.console, tables)
         return manifest
 
     def _load_inputs(self, con: Any, sources: dict[str, SourceTable], bar: BuildProgress) -> None:

@@ -68,7 +68,9 @@ def raw_relation(con: Any, source: SourceTable) -> ir.Table:
         # Staged first, file by file: CSV has no row-number column, and a table keeps the
         # order rows were inserted in. Each file is read with its own header's column names.
         staged = _quote(f"_csv__{source.table}")
-        con.raw_sql(f"CREATE TEMP TABLE {staged} ({', '.join(f'{_quote(c)} VARCHAR' for c in source.source_columns)})")
+        con.raw_sql(
+            f"CREATE TEMP TABLE {staged} ({', '.join(f'{_quote(c)} VARCHAR' for c in source.source_columns)})"
+        )
         for file in source.files:
             names = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in file.columns)
             con.raw_sql(
@@ -114,12 +116,13 @@ def reading(labels: list[str]) -> Iterator[None]:
     """Turn the engine's errors about unreadable input into a `BuildError` naming the files.
 
     Errors that can only come from a wrong query (parser, binder, catalog) are bugs in the
-    build and are raised as they are; any other engine error while reading a table means
-    its files could not be decoded (corrupt pages, a malformed CSV line, an I/O error).
+    build, and running out of memory is not the files' fault: those are raised as they are.
+    Any other engine error while a table is read means its files could not be decoded
+    (corrupt pages, a malformed CSV line, an I/O error).
     """
     try:
         yield
-    except _QUERY_ERRORS:
+    except _NOT_ABOUT_THE_FILES:
         raise
     except duckdb.Error as error:
         raise BuildError(
@@ -142,5 +145,11 @@ def _explain(error: duckdb.Error) -> str:
     return re.sub(CPR_PATTERN, lambda match: re.sub("[0-9]", "X", match.group()), text)
 
 
-_QUERY_ERRORS = (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException,
-                 duckdb.NotImplementedException)
+_NOT_ABOUT_THE_FILES = (
+    duckdb.ParserException,
+    duckdb.BinderException,
+    duckdb.CatalogException,
+    duckdb.NotImplementedException,
+    duckdb.OutOfMemoryException,
+    duckdb.InterruptException,
+)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 import ibis
@@ -23,8 +23,12 @@ from klynge.ingest._sources import SourceTable
 
 def versions() -> dict[str, str]:
     """The versions that produced a build, for the manifest."""
-    return {"klynge": __version__, "duckdb": duckdb.__version__, "ibis": ibis.__version__,
-            "python": platform.python_version()}
+    return {
+        "klynge": __version__,
+        "duckdb": duckdb.__version__,
+        "ibis": ibis.__version__,
+        "python": platform.python_version(),
+    }
 
 
 class Timings(dict[str, float]):
@@ -46,13 +50,15 @@ class BuildProgress:
     def __init__(self, enabled: bool) -> None:
         self.console = Console(stderr=True)
         self._progress = (
-            Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                     console=self.console)
-            if enabled else None
+            Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=self.console
+            )
+            if enabled
+            else None
         )
         self._tasks: dict[str, TaskID] = {}
 
-    def __enter__(self) -> BuildProgress:
+    def __enter__(self) -> Self:
         if self._progress is not None:
             self._progress.start()
         return self
@@ -76,8 +82,7 @@ def counts_line(table: str, counts: TableCounts, present: bool) -> str:
     """A table's progress line, e.g. ``person: 1,000 read, 998 accepted, 2 quarantined``."""
     if not present:
         return f"{table}: absent (empty table)"
-    return (f"{table}: {counts.read:,} read, {counts.accepted:,} accepted, "
-            f"{counts.quarantined:,} quarantined")
+    return f"{table}: {counts.read:,} read, {counts.accepted:,} accepted, {counts.quarantined:,} quarantined"
 
 
 def table_entry(table: str, source: SourceTable | None, counts: TableCounts) -> dict[str, Any]:
@@ -99,13 +104,30 @@ def table_entry(table: str, source: SourceTable | None, counts: TableCounts) -> 
 def print_reconciliation(console: Console, tables: Mapping[str, Mapping[str, Any]]) -> None:
     """Print read = accepted + quarantined for every table, as a table."""
     view = RichTable(title="Reconciliation: read = accepted + quarantined")
-    for heading in ("table", "source", "encoding", "read", "accepted", "quarantined"):
-        view.add_column(heading, justify="right" if heading in {"read", "accepted", "quarantined"} else "left")
+    view.add_column("table", no_wrap=True)
+    view.add_column("source")
+    for heading in ("read", "accepted", "quarantined"):
+        view.add_column(heading, justify="right", no_wrap=True)
     for name, entry in tables.items():
-        source = ", ".join(entry["source"]) if entry["present"] else "(absent)"
-        view.add_row(name, source, entry["encoding"] or "", f"{entry['read']:,}", f"{entry['accepted']:,}",
-                     f"{entry['quarantined']:,}")
+        view.add_row(
+            name,
+            _source_summary(entry),
+            f"{entry['read']:,}",
+            f"{entry['accepted']:,}",
+            f"{entry['quarantined']:,}",
+        )
     console.print(view)
+
+
+def _source_summary(entry: Mapping[str, Any]) -> str:
+    """E.g. ``person.csv (cp1252, ;)`` or ``gp_contact/ (12 parquet files)``."""
+    if not entry["present"]:
+        return "(absent)"
+    files = entry["source"]
+    where = (
+        files[0] if len(files) == 1 else f"{files[0].split('/')[0]}/ ({len(files)} {entry['format']} files)"
+    )
+    return f"{where} ({entry['encoding']}, {entry['delimiter']})" if entry["format"] == "csv" else where
 
 
 def write_manifest(path: Path, manifest: Mapping[str, Any]) -> None:

@@ -59,8 +59,8 @@ def _shown(text: ir.StringValue) -> ir.StringValue:
 def _same_type(source: dt.DataType, target: dt.DataType) -> bool:
     if target.is_timestamp():
         # Any time-zone-aware timestamp is an instant already; a naive one needs a zone.
-        return source.is_timestamp() and source.timezone is not None  # type: ignore[attr-defined]
-    return source.copy(nullable=True) == target.copy(nullable=True)
+        return bool(source.is_timestamp() and source.timezone is not None)
+    return bool(source.copy(nullable=True) == target.copy(nullable=True))
 
 
 def typed_value(raw: ir.Value, column: Column) -> ir.Value:
@@ -108,12 +108,18 @@ def column_reasons(column: Column, raw: ir.Value, value: ir.Value) -> list[ir.St
     if not column.nullable:
         reasons.append(when(missing, f"{name}: missing required value"))
     if column.dtype != "string":
-        reasons.append(when(~missing & value.isnull(), f"{name}: not a valid {column.dtype}: " + _shown(text)))
+        reasons.append(
+            when(~missing & value.isnull(), f"{name}: not a valid {column.dtype}: " + _shown(text))
+        )
     if column.codes is not None:
         reasons.append(when(~value.isin(column.codes), f"{name}: not an allowed code: " + _shown(text)))
     if column.pattern is not None:
-        reasons.append(when(~value.re_search(f"^(?:{column.pattern})$"),
-                            f"{name}: does not match the pattern {column.pattern}: " + _shown(text)))
+        reasons.append(
+            when(
+                ~value.re_search(f"^(?:{column.pattern})$"),
+                f"{name}: does not match the pattern {column.pattern}: " + _shown(text),
+            )
+        )
     if column.min is not None:
         reasons.append(when(value < column.min, f"{name}: below the minimum {column.min:g}: " + _shown(text)))
     if column.max is not None:

@@ -105,8 +105,10 @@ def _table_source(entry: Path) -> tuple[str, Format, list[Path]] | None:
     if not (entry.is_dir() and entry.name in TABLES):
         return None
     # Part files as written by Spark or the synthetic generator; _SUCCESS and .crc are not data.
-    parts = {fmt: sorted(p for p in entry.glob(f"*.{fmt}") if not p.name.startswith((".", "_")))
-             for fmt in _FORMATS}
+    parts = {
+        fmt: sorted(p for p in entry.glob(f"*.{fmt}") if not p.name.startswith((".", "_")))
+        for fmt in _FORMATS
+    }
     kinds = [fmt for fmt in _FORMATS if parts[fmt]]
     if len(kinds) != 1:
         found = "both CSV and Parquet files" if kinds else "no *.parquet or *.csv files"
@@ -138,7 +140,9 @@ def inspect_source(table: Table, fmt: Format, files: list[Path], source: Path, s
         prepared.append(file)
         headers.append(names)
     if len(delimiters) > 1:
-        raise BuildError(f"{source / table.name}/: the CSV parts use different delimiters {sorted(delimiters)}")
+        raise BuildError(
+            f"{source / table.name}/: the CSV parts use different delimiters {sorted(delimiters)}"
+        )
     columns = _column_mapping(table, headers)
     mapped = {name.lower() for name in columns.values()}
     extra = tuple(dict.fromkeys(n for names in headers for n in names if n.lower() not in mapped))
@@ -176,9 +180,9 @@ def _check_columns(table: Table, label: str, names: list[str]) -> None:
     for column in table.columns:
         if not column.nullable and column.name not in lowered:
             raise BuildError(
-                f"{label}: required column '{column.name}' of table '{table.name}' is missing "
-                f"(expected {column.dtype} {column.description.rstrip('.').lower()!r}; "
-                f"found: {', '.join(names) or 'no columns'})"
+                f"{label}: required column '{column.name}' of table '{table.name}' is missing; "
+                f"expected a {column.dtype} column: {column.description} "
+                f"(found: {', '.join(names) or 'no columns'})"
             )
 
 

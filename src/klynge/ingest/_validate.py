@@ -124,7 +124,9 @@ def _life_reasons(
     day = event.date() if event.type().is_timestamp() else event
     return [
         when(day < birth, f"{event_column}: before the person's birth"),
-        when(day > death + ibis.interval(days=1), f"{event_column}: more than 1 day after the person's death"),
+        when(
+            day > death + ibis.interval(days=1), f"{event_column}: more than 1 day after the person's death"
+        ),
     ]
 
 

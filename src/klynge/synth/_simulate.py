@@ -146,8 +146,8 @@ def simulate(rng: np.random.Generator, pop: Population, onsets: dict[str, np.nda
 
         # Deaths this week.
         h_death = P.mortality(age, female) / WEEKS_PER_YEAR * _band_normalise(death_rr, band, alive)
-        dies = alive & (rng.random(n) < -np.expm1(-h_death))
         dday = np.maximum(d0 + rng.uniform(0, 7, n), np.maximum(pop.birth_day, 0))
+        dies = alive & (rng.random(n) < -np.expm1(-h_death)) & (dday < days)
         death_day[dies] = dday[dies]
         # In hospital already: the stay ends in death. Otherwise some die after a short terminal
         # admission (fewer from nursing homes, where most die in their own home).
@@ -183,7 +183,7 @@ def simulate(rng: np.random.Generator, pop: Population, onsets: dict[str, np.nda
         pl = at_home & (rng.random(n) < -np.expm1(-h_planned))
         if pl.any():
             idx = np.flatnonzero(pl)
-            start = d0 + rng.uniform(0, 7, idx.size)
+            start = np.maximum(d0 + rng.uniform(0, 7, idx.size), pop.birth_day[idx])
             hours = _los_hours(rng, age[idx], planned=True)
             _add_adm(t, idx, start, hours, 1, in_episode[idx], readmit_window[idx])
             in_hospital_until[idx] = start + hours / 24
@@ -193,7 +193,7 @@ def simulate(rng: np.random.Generator, pop: Population, onsets: dict[str, np.nda
         # Emergency-department visits that end without admission.
         ed = at_home & (rng.random(n) < P.ed_rate(age) / WEEKS_PER_YEAR * np.exp(0.3 * pop.frailty))
         t.ed_person.append(np.flatnonzero(ed))
-        t.ed_start.append(d0 + rng.uniform(0, 7, int(ed.sum())))
+        t.ed_start.append(np.maximum(d0 + rng.uniform(0, 7, int(ed.sum())), pop.birth_day[ed]))
 
         # Deterioration episodes begin, run and end.
         receives = baseline > 0
@@ -217,7 +217,7 @@ def simulate(rng: np.random.Generator, pop: Population, onsets: dict[str, np.nda
         nursing_home_day[to_nh] = d0 + rng.integers(0, 7, int(to_nh.sum()))
         baseline[to_nh | nh_now | ~alive] = 0
         minutes = baseline * np.where(episode_left > 0, 1 + P.EPISODE_MINUTES_GROWTH * episode_week, 1.0)
-        minutes *= np.exp(0.02 * rng.standard_normal(n))
+        minutes = np.minimum(minutes * np.exp(0.02 * rng.standard_normal(n)), 3600)
         home = np.flatnonzero((minutes > 0) & alive & (in_hospital_until <= d0 + 7))
         t.hc_person.append(home)
         t.hc_week.append(np.full(home.size, w, dtype=np.int32))
@@ -234,7 +234,7 @@ def simulate(rng: np.random.Generator, pop: Population, onsets: dict[str, np.nda
 def _draw_minutes(rng: np.random.Generator, frailty: np.ndarray) -> np.ndarray:
     z = rng.standard_normal(frailty.size)
     m = np.exp(np.log(P.HOME_CARE_MEDIAN_MIN) + P.HOME_CARE_SIGMA * (0.8 * z + 0.6 * np.clip(frailty, -2, 3) * 0.5))
-    return np.clip(np.round(m / 5) * 5, 15, 3000)
+    return np.clip(np.round(m / 5) * 5, 15, 2400)
 
 
 def _after_discharge(rng: np.random.Generator, idx: np.ndarray, age: np.ndarray, baseline: np.ndarray,
@@ -246,7 +246,8 @@ def _after_discharge(rng: np.random.Generator, idx: np.ndarray, age: np.ndarray,
     start = ~receives & (rng.random(idx.size) < p_start)
     baseline[idx[start]] = _draw_minutes(rng, frailty[idx[start]])
     more = receives & (rng.random(idx.size) < 0.5)
-    baseline[idx[more]] *= rng.uniform(1.0, 1.5, int(more.sum()))
+    # Planned home help stays below 40 hours a week.
+    baseline[idx[more]] = np.minimum(baseline[idx[more]] * rng.uniform(1.0, 1.5, int(more.sum())), 2400)
     nh = (a >= 80) & receives & (rng.random(idx.size) < 0.03) & ~np.isfinite(nursing_home_day[idx])
     nursing_home_day[idx[nh]] = np.floor(discharge[nh])
 
