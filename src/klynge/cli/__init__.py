@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from klynge.cli import foundation, stats
+from klynge.cli import foundation, indicators, stats
 
 app = typer.Typer(
     name="klynge",
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 foundation.register(app)
 app.add_typer(stats.app, name="stats")
+app.add_typer(indicators.app, name="indicators")
 
 
 def main() -> None:

@@ -152,6 +152,9 @@ def register(app: typer.Typer) -> None:
                   ["461:0.25:2024-01-01"], 100_000, "parquet")
         run_build(out / "source", out / "warehouse")
         print_overview(out / "warehouse")
+        from klynge.cli.indicators import print_summary
+
+        print_summary(out / "warehouse")
         console.print(f"Demo færdig på {time.perf_counter() - t0:.0f} s. Lager: {out / 'warehouse'}")
 
     @app.command()
@@ -189,11 +192,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def docs(out: Annotated[Path, typer.Option(help="Docs folder.")] = Path("docs")) -> None:
-        """Regenerate the generated documentation (data model).
+        """Regenerate the generated documentation (data model, indicator catalogue).
 
         Example: klynge docs
         """
         from klynge.contracts.docs import write_data_model
+        from klynge.indicators.docs import write_indicators_doc
+        from klynge.indicators.lock import write_lock
 
-        path = write_data_model(out / "data-model.md")
-        console.print(f"Wrote {path}")
+        for path in (write_data_model(out / "data-model.md"), write_indicators_doc(out / "indicators.md"), write_lock()):
+            console.print(f"Wrote {path}")

@@ -65,6 +65,7 @@ def build_warehouse(
     period: tuple[date, date] | None = None,
     progress: bool = False,
     council_mapping: Path | None = None,
+    marts: bool = True,
 ) -> BuildResult:
     """Build a new warehouse from a source folder and make it the current one.
 
@@ -89,6 +90,9 @@ def build_warehouse(
     council_mapping
         CSV with ``municipality_code, council_id, council_name``; default one council per
         health cluster.
+    marts
+        Also compute the marts (indicator catalogue, population overview). Tests of single
+        indicators turn this off and compute what they need.
 
     Returns
     -------
@@ -125,7 +129,7 @@ def build_warehouse(
             partial = partial_dir(warehouse, run_id)
             partial.mkdir(parents=True)
             try:
-                build = _Build(source, partial, run_id, progress)
+                build = _Build(source, partial, run_id, progress, marts)
                 manifest = build.run(found, ignored, metadata, period, council_mapping, cleaned)
             except BaseException:
                 shutil.rmtree(partial, ignore_errors=True)
@@ -141,9 +145,9 @@ def build_warehouse(
 class _Build:
     """One build, writing into its partial folder."""
 
-    def __init__(self, source: Path, partial: Path, run_id: str, progress: bool) -> None:
+    def __init__(self, source: Path, partial: Path, run_id: str, progress: bool, marts: bool = True) -> None:
         self.source, self.partial, self.run_id = source, partial, run_id
-        self.progress = progress
+        self.progress, self.marts = progress, marts
         self.timings = Timings()
         self.counts: dict[str, TableCounts] = {}
 
@@ -178,6 +182,12 @@ class _Build:
                     bar.start("core", "core tables")
                     core = _build_core(con, start, end)
                     bar.done("core", f"core tables: {', '.join(f'{k} {v:,}' for k, v in core.items())}")
+                marts: dict[str, Any] = {}
+                if self.marts:
+                    with self.timings.step("marts"):
+                        bar.start("marts", "indicators and overview")
+                        marts = _build_marts(con, start, end)
+                        bar.done("marts", f"marts: {marts['indicators']['rows']:,} indicator rows")
             finally:
                 con.disconnect()
             shutil.rmtree(scratch, ignore_errors=True)
@@ -193,6 +203,7 @@ class _Build:
             "ignored": ignored,
             "reference": reference,
             "core": core,
+            "marts": marts,
             "timings": dict(self.timings),
             "cleaned_up": cleaned,
         }
@@ -230,3 +241,19 @@ def _build_core(con: Any, start: date, end: date) -> dict[str, int]:
     from klynge.core import build_core
 
     return {str(name): int(rows) for name, rows in build_core(con, start, end).items()}
+
+
+def _build_marts(con: Any, start: date, end: date) -> dict[str, Any]:
+    """Build the marts (population overview, indicator catalogue); return what they report."""
+    from klynge.indicators import write_indicators
+
+    result: dict[str, Any] = {}
+    try:
+        from klynge.marts import write_overview
+    except ImportError:   # the overview marts are optional until their package is installed
+        write_overview = None
+    indicators = write_indicators(con, period=(start, end))
+    if write_overview is not None:
+        result["overview"] = {str(k): int(v) for k, v in write_overview(con).items()}
+    result["indicators"] = {k: indicators[k] for k in ("run_id", "rows", "codelist_versions", "timings")}
+    return result

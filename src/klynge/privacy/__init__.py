@@ -1,56 +1,34 @@
-"""The privacy gate: every aggregate leaves klynge through `gate`.
+"""The privacy gate: every aggregate leaves klynge through it (CLI, API, dashboard, export).
 
-Counts from 1 to `min_cell - 1` (default 1-4, as Statistics Denmark and Sundhedsdatastyrelsen
-do, domain reference §7.1) are suppressed and marked as suppressed, which is not the same as 0.
-This first version does primary suppression; complementary suppression across totals and
-sibling cells arrives with the indicator catalogue.
+Rules (domain reference §7.1, conventions item 9):
+
+- Primary suppression: counts from 1 to ``min_cell - 1`` (default 1-4, as Statistics Denmark
+  and Sundhedsdatastyrelsen) are suppressed and flagged; suppressed is not the same as 0, and 0
+  is published as 0.
+- Derived values (rates, means, percentages) resting on a suppressed count are suppressed too.
+- Complementary suppression: no suppressed cell may be recovered from totals, margins or
+  sibling cells, across every :class:`Hierarchy` of the table at once.
+- Optional rounding of published counts to a multiple of 5, as RUKS does.
+- Person-level rows never leave through the gate.
+
+:func:`gate_table` returns a :class:`GatedTable`, the only thing renderers accept
+(:func:`assert_gated`); :func:`gate` applies the same rules and returns the DataFrame.
+See docs/privacy.md.
 """
 
-from __future__ import annotations
+from klynge.privacy._gate import GatedTable, assert_gated, gate, gate_table
+from klynge.privacy._hierarchy import Hierarchy
+from klynge.privacy._policy import DEFAULT_POLICY, Policy
+from klynge.privacy._render import render_count, render_value
 
-from dataclasses import dataclass
-
-import pandas as pd
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How small numbers are protected."""
-
-    min_cell: int = 5
-
-
-DEFAULT_POLICY = Policy()
-
-
-def gate(table: pd.DataFrame, counts: list[str], policy: Policy = DEFAULT_POLICY) -> pd.DataFrame:
-    """Return a copy of `table` in which small counts are suppressed.
-
-    Each column in `counts` becomes a nullable integer column; a cell with 0 < value <
-    `policy.min_cell` is set to missing and flagged in `<column>_suppressed`.
-
-    Example
-    -------
-    >>> gate(pd.DataFrame({"n": [0, 3, 12]}), ["n"])["n"].tolist()
-    [0, <NA>, 12]
-    """
-    out = table.copy()
-    for col in counts:
-        values = pd.to_numeric(out[col]).astype("Int64")
-        small = (values > 0) & (values < policy.min_cell)
-        out[col] = values.mask(small)
-        out[f"{col}_suppressed"] = small.fillna(False).astype(bool)
-    out.attrs["privacy_policy"] = policy
-    return out
-
-
-def render_count(value: object, suppressed: bool, policy: Policy = DEFAULT_POLICY) -> str:
-    """Text for a gated count: '<5' when suppressed, Danish thousands separator otherwise."""
-    if suppressed:
-        return f"<{policy.min_cell}"
-    if value is None or value is pd.NA:
-        return ""
-    return f"{int(value):,}".replace(",", ".")
-
-
-__all__ = ["DEFAULT_POLICY", "Policy", "gate", "render_count"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "GatedTable",
+    "Hierarchy",
+    "Policy",
+    "assert_gated",
+    "gate",
+    "gate_table",
+    "render_count",
+    "render_value",
+]

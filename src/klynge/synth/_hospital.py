@@ -220,6 +220,9 @@ def _outpatient(rng, pop: Population, onsets, traj: Trajectories, area: Area, bu
     n_cond = sum((onsets[c] <= hi).astype(int) for c in onsets)
     rate = P.outpatient_rate(pop.age_at((lo + hi) / 2)) * (1 + 0.6 * n_cond)
     rate = rate + np.where(onsets["schizophrenia"] <= hi, 5.0, 0)
+    # Outpatient care comes in courses: a few persons have many visits, most have none in a year
+    # (gamma heterogeneity with mean 1 keeps the average rate).
+    rate = rate * rng.gamma(0.35, 1 / 0.35, pop.n)
     count = rng.poisson(rate * years)
     person = np.repeat(np.arange(pop.n), count)
     day = np.floor(rng.uniform(lo[person], hi[person])) + rng.uniform(8 / 24, 15 / 24, person.size)

@@ -58,6 +58,7 @@ def general_practice(rng, pop: Population, onsets, traj: Trajectories, adm: Admi
     # Contacts: age-specific rates, more with each chronic condition and with frailty.
     mid_age = pop.age_at((lo + hi) / 2)
     rate = P.gp_rate(mid_age) * (1 + 0.3 * _n_conditions(onsets, hi)) * np.exp(0.25 * pop.frailty - 0.03)
+    rate = rate * rng.gamma(1.5, 1 / 1.5, pop.n)   # some see their GP much more than others
     person, day = _events(rng, lo, hi, rate)
     kind = np.array(P.GP_KINDS)[rng.choice(len(P.GP_KINDS), person.size, p=P.GP_KIND_SHARE)]
     old = pop.age_at(day, person) >= 80

@@ -1,4 +1,4 @@
-"""A synthetic national population and its warehouse, built once per test session."""
+"""Shared fixtures: a synthetic national population and its warehouse, built once per test session."""
 
 from __future__ import annotations
 

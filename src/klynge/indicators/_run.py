@@ -1,0 +1,150 @@
+"""Compute the catalogue: unit rows, the long table, the privacy gate, the warehouse tables."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, date, datetime
+
+import pandas as pd
+
+from klynge._version import __version__
+from klynge.core import replace_table
+from klynge.indicators._aggregate import KEYS, finish, grid, rollup
+from klynge.indicators._codelists import codelist_version
+from klynge.indicators._conditions import conditions_expr
+from klynge.indicators._context import Context
+from klynge.indicators._registry import Indicator, registry
+from klynge.privacy import Hierarchy, gate
+
+LONG_COLUMNS = [
+    "indicator_id", "indicator_version", *KEYS, "geo_name", "n_units", "n_events", "numerator", "denominator",
+    "value", "ci_low", "ci_high", "std_value", "std_ci_low", "std_ci_high", "expected", "smr", "smr_ci_low",
+    "smr_ci_high", "unit", "multiplier",
+]
+
+
+_TEXT = ["indicator_id", "indicator_version", "period_type", "period", "level", "geo_code", "stratum_type", "stratum",
+         "geo_name", "unit"]
+
+
+def _typed(long: pd.DataFrame) -> pd.DataFrame:
+    """Fixed column types, so that even an empty result can be stored."""
+    out = long.reindex(columns=LONG_COLUMNS)
+    for col in LONG_COLUMNS:
+        out[col] = out[col].astype("string") if col in _TEXT else pd.to_numeric(out[col]).astype("float64")
+    return out
+
+
+def geography(con) -> tuple[pd.DataFrame, dict[tuple[str, str], str]]:
+    """Municipality -> cluster, council, region; and names for every (level, code)."""
+    m = con.table("ref__municipality").execute()
+    council = con.table("ref__health_council").execute()
+    clusters = con.table("ref__health_cluster").execute()
+    regions = con.table("ref__region").execute()
+    geo = m[["municipality_code", "cluster_id", "region_code"]].merge(
+        council[["municipality_code", "council_id"]], on="municipality_code", how="left")
+    names = {("municipality", r.municipality_code): r.name for r in m.itertuples()}
+    names |= {("cluster", r.cluster_id): r.name for r in clusters.itertuples()}
+    names |= {("council", r.council_id): r.council_name for r in council.itertuples()}
+    names |= {("region", r.region_code): r.name for r in regions.itertuples()}
+    names[("country", "DK")] = "Danmark"
+    return geo, names
+
+
+def period_of(con) -> tuple[date, date]:
+    pt = con.table("core__person_time")
+    lo, hi = pt.month.min().execute(), pt.month.max().execute()
+    hi = (pd.Timestamp(hi) + pd.offsets.MonthEnd(0)).date()
+    return pd.Timestamp(lo).date(), hi
+
+
+def compute_indicator(con, ind: Indicator, start: date, end: date, geo=None) -> pd.DataFrame:
+    """The long table of one indicator, before the privacy gate."""
+    d = ind.definition
+    ctx = Context(con, start, end, dict(d.params))
+    units = ind.units()(ctx)
+    g = grid(con, units.select("person_id", "date", "numerator", "denominator"), d, start, end)
+    if geo is None:
+        geo = geography(con)
+    geo_map, names = geo
+    if g.empty:
+        return pd.DataFrame(columns=LONG_COLUMNS)
+    cells = finish(rollup(g, geo_map, d), d)
+    cells["geo_name"] = [names.get((lv, str(c)), str(c)) for lv, c in zip(cells["level"], cells["geo_code"], strict=True)]
+    cells["indicator_id"], cells["indicator_version"] = d.id, d.version
+    cells["unit"], cells["multiplier"] = d.unit.da, d.multiplier
+    return cells[LONG_COLUMNS]
+
+
+def gate_long(long: pd.DataFrame, geo: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every indicator result passes the privacy gate on its way out.
+
+    The long table is one table per indicator with three additive dimensions: geography
+    (municipality -> cluster -> region -> country, and municipality -> council), period
+    (month -> quarter -> year) and stratum (sex and age group -> all). Complementary suppression
+    runs over all of them at once, so no suppressed cell can be recovered by differencing.
+    """
+    derived = ["numerator", "value", "ci_low", "ci_high", "std_value", "std_ci_low", "std_ci_high", "expected", "smr",
+               "smr_ci_low", "smr_ci_high"]
+    frame = long.copy()
+    frame["geo"] = frame["level"].astype(str) + ":" + frame["geo_code"].astype(str)
+    frame["stratum_key"] = frame["stratum_type"].astype(str) + ":" + frame["stratum"].astype(str)
+    hierarchies = [Hierarchy.periods("period"),
+                   Hierarchy.flat("stratum_key", "all:all")]
+    if geo is not None:
+        up: dict[str, str] = {}
+        council: dict[str, str] = {}
+        for r in geo.itertuples():
+            up[f"municipality:{r.municipality_code}"] = f"cluster:{r.cluster_id}"
+            up[f"cluster:{r.cluster_id}"] = f"region:{r.region_code}"
+            up[f"region:{r.region_code}"] = "country:DK"
+            council[f"municipality:{r.municipality_code}"] = f"council:{r.council_id}"
+        hierarchies += [Hierarchy.from_parent_map("geo", up), Hierarchy.from_parent_map("geo", council)]
+    out = gate(frame, ["n_events", "n_units"], hierarchies=hierarchies,
+               derived={c: ["n_events", "n_units"] for c in derived}, base=["indicator_id"])
+    return out.drop(columns=["geo", "stratum_key"])
+
+
+def compute_catalogue(con, ids: list[str] | None = None, progress=None,
+                      period: tuple[date, date] | None = None) -> tuple[pd.DataFrame, dict]:
+    """Compute (ungated) all or some indicators; return the long table and run metadata."""
+    reg = registry()
+    unknown = sorted(set(ids or []) - set(reg))
+    if unknown:
+        raise KeyError(f"unknown indicator(s): {', '.join(unknown)}")
+    chosen = [reg[i] for i in (ids or list(reg))]
+    start, end = period or period_of(con)
+    replace_table(con, "marts__conditions", conditions_expr(con))
+    geo = geography(con)
+    parts, timings = [], {}
+    for k, ind in enumerate(chosen, 1):
+        t0 = time.perf_counter()
+        parts.append(compute_indicator(con, ind, start, end, geo))
+        timings[ind.id] = round(time.perf_counter() - t0, 3)
+        if progress:
+            progress(k, len(chosen), ind.id)
+    long = _typed(pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts)
+                  else pd.DataFrame(columns=LONG_COLUMNS))
+    codelists = sorted({c for ind in chosen for c in ind.definition.codelists})
+    meta = {"run_id": uuid.uuid4().hex[:12], "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "package_version": __version__, "engine": con.name,
+            "codelist_versions": ";".join(f"{c}={codelist_version(c)}" for c in codelists),
+            "period": [start.isoformat(), end.isoformat()], "timings": timings}
+    return long, meta
+
+
+def write_indicators(con, ids: list[str] | None = None, progress=None,
+                     period: tuple[date, date] | None = None) -> dict:
+    """Compute the catalogue, gate it and write `marts__indicator_long`; return the run metadata."""
+    long, meta = compute_catalogue(con, ids, progress, period)
+    gated = gate_long(long, geography(con)[0])
+    gated = pd.DataFrame(gated)
+    gated.attrs.clear()   # the gate's policy object is recorded in the run metadata, not stored
+    for key in ("run_id", "run_at", "package_version", "engine", "codelist_versions"):
+        gated[key] = meta[key]
+    import ibis
+
+    replace_table(con, "marts__indicator_long", ibis.memtable(gated))
+    meta["rows"] = len(gated)
+    return meta
