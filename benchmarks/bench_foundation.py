@@ -2,7 +2,8 @@
 
 Each step runs in a fresh child process; we report its wall time and peak memory (the
 child's maximum resident set size), plus the per-step timings the build writes to its
-manifest. The baseline, measured in the same run, is a plain DuckDB load of the same Parquet
+manifest. The build here is the input and core layers; the marts (indicator catalogue) are
+measured by bench_indicators.py. The baseline, measured in the same run, is a plain DuckDB load of the same Parquet
 files with no validation: the floor the build's validation is compared against.
 
 Usage: python benchmarks/bench_foundation.py [--sizes 100000,1000000,6000000] [--work DIR]
@@ -35,14 +36,14 @@ print(json.dumps({"persons": r.persons, "rows": r.rows, "seconds": r.seconds}))
 BUILD = """
 import sys, json
 from klynge.ingest import build_warehouse
-r = build_warehouse(sys.argv[1], sys.argv[2])
+r = build_warehouse(sys.argv[1], sys.argv[2], marts=False)   # marts: bench_indicators.py
 print(json.dumps({"timings": r.manifest.get("timings", {})}))
 """
 FLOOR = """
 import sys, json, duckdb, pathlib, time
 src = pathlib.Path(sys.argv[1]); db = pathlib.Path(sys.argv[2]) / "floor.duckdb"
 db.parent.mkdir(parents=True, exist_ok=True); db.unlink(missing_ok=True)
-con = duckdb.connect(str(db)); t = time.perf_counter()
+con = duckdb.connect(str(db)); con.execute("SET enable_progress_bar = false"); t = time.perf_counter()
 for d in sorted(p for p in src.iterdir() if p.is_dir() and p.name != "truth"):
     con.execute(f"CREATE TABLE {d.name} AS SELECT * FROM read_parquet('{d}/*.parquet')")
 con.close(); print(json.dumps({"seconds": time.perf_counter() - t}))
@@ -53,9 +54,10 @@ def run_child(code: str, *args: str) -> tuple[dict, float, float]:
     """Run `code` in a fresh interpreter; return its JSON output, wall seconds and peak RSS in GB."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+    # Read the output before waiting: a child that fills the pipe would otherwise block forever.
+    out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    out = proc.stdout.read() if proc.stdout else ""
     if status != 0:
         raise SystemExit(f"child failed ({status}): {code.splitlines()[2]} {args}")
     return json.loads(out.strip().splitlines()[-1]), wall, usage.ru_maxrss / 1024 / 1024

@@ -36,12 +36,13 @@ CATALOGUE = """
 import sys, json, time, ibis
 from klynge.warehouse import current_build
 from klynge.indicators import compute_catalogue, gate_long
+from klynge.indicators._run import geography
 con = ibis.duckdb.connect(str(current_build(sys.argv[1]) / "klynge.duckdb"))
 con.raw_sql("SET TimeZone='Europe/Copenhagen'")
 t = time.perf_counter()
 long, meta = compute_catalogue(con)
 t_compute = time.perf_counter() - t
-t = time.perf_counter(); gated = gate_long(long); t_gate = time.perf_counter() - t
+t = time.perf_counter(); gated = gate_long(long, geography(con)[0]); t_gate = time.perf_counter() - t
 print(json.dumps({"timings": meta["timings"], "compute": t_compute, "gate": t_gate, "rows": len(gated)}))
 """
 FLOOR = """

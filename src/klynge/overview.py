@@ -12,6 +12,7 @@ from datetime import date
 import ibis
 import pandas as pd
 
+from klynge.core import age_on
 from klynge.privacy import gate
 
 
@@ -44,7 +45,7 @@ def population_overview(con, reference_date: date | None = None) -> Overview:
     alive = person.filter(person.birth_date <= ref, person.death_date.isnull() | (person.death_date > ref))
     res = residence.filter(residence.valid_from <= ref, residence.valid_to.isnull() | (residence.valid_to > ref))
     joined = alive.join(res, "person_id")
-    age = ref.delta(joined.birth_date, unit="year")
+    age = age_on(joined.birth_date, ref)   # completed years (Ibis .delta counts year boundaries)
     by_age = (joined.mutate(age_band=_age_band(age))
               .group_by(["municipality_code", "age_band"]).agg(persons=ibis._.count()))
     municipality = con.table("ref__municipality").select("municipality_code", "name")

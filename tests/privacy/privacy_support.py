@@ -16,6 +16,8 @@ import pandas as pd
 from scipy.optimize import linprog
 from scipy.sparse import csr_array
 
+from klynge.privacy import Hierarchy, Policy, gate
+
 Tree = Mapping[Hashable, Hashable | None]  # value -> parent value (None at the top)
 
 
@@ -124,3 +126,29 @@ def attack(
             bounds.append(sign * lp.fun if lp.status == 0 else np.inf)
         result.append({"row": i, "count": c, "true": int(truth[c].iloc[i]), "low": bounds[0], "high": bounds[1]})
     return Attack(pd.DataFrame(result, columns=["row", "count", "true", "low", "high"]))
+
+
+def flat(values: Sequence[str], total: str = "all") -> dict[Hashable, Hashable | None]:
+    """A one-level tree: every value under ``total``."""
+    return {total: None, **{v: total for v in values}}
+
+
+def hierarchies(trees: Mapping[str, Tree]) -> list[Hierarchy]:
+    """The gate's description of the same trees."""
+    return [
+        Hierarchy.from_parent_map(d, {c: p for c, p in tree.items() if p is not None}) for d, tree in trees.items()
+    ]
+
+
+def gate_and_attack(
+    table: pd.DataFrame,
+    trees: Mapping[str, Tree],
+    counts: Sequence[str] = ("n",),
+    *,
+    policy: Policy | None = None,
+    base: Sequence[str] = (),
+    lower: float = 0.0,
+) -> tuple[pd.DataFrame, Attack]:
+    """Gate ``table`` with its hierarchies, then attack every suppressed cell."""
+    gated = gate(table, list(counts), policy=policy or Policy(), hierarchies=hierarchies(trees), base=list(base))
+    return gated, attack(gated, table, counts, relations(table, trees, base), lower=lower)

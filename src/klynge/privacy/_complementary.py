@@ -21,15 +21,26 @@ from klynge.privacy._relations import Relations, equations
 _MAX_ROUNDS = 100
 
 
-def _unsafe(relations: Relations, hidden: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
-    """Relations in which the only hidden cell is a suppressed one (so it is their difference).
+def _unsafe(relations: Relations, values: np.ndarray, hidden: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
+    """Relations that give a suppressed cell away.
 
-    A missing cell is hidden from everybody, so a relation with a missing cell and a suppressed
-    cell has two unknowns; a relation whose only hidden cell is missing reveals nothing.
+    - The only hidden cell is a suppressed one: it is the difference of the others. A missing
+      cell is hidden from everybody, so a relation whose only hidden cell is missing reveals
+      nothing, and one with a missing and a suppressed cell has two unknowns.
+    - The parent is published and every hidden child is a 1: since 0 is always published, an
+      attacker knows a suppressed cell is at least 1, so hidden children that sum to their
+      number are all pinned to 1.
     """
-    n_hidden = np.bincount(relations.rel, weights=hidden[relations.row], minlength=relations.n_rel)
-    n_suppressed = np.bincount(relations.rel, weights=suppressed[relations.row], minlength=relations.n_rel)
-    return (n_hidden == 1) & (n_suppressed == 1)
+    rel, row = relations.rel, relations.row
+    n_hidden = np.bincount(rel, weights=hidden[row], minlength=relations.n_rel)
+    n_suppressed = np.bincount(rel, weights=suppressed[row], minlength=relations.n_rel)
+    parent = np.empty(relations.n_rel, dtype=np.int64)
+    parent[rel[relations.is_parent]] = row[relations.is_parent]
+    n_children = n_hidden - hidden[parent]
+    hidden_sum = np.bincount(rel, weights=np.where(hidden[row], values[row], 0), minlength=relations.n_rel)
+    hidden_sum -= np.where(hidden[parent], values[parent], 0)
+    all_ones = ~hidden[parent] & (n_children >= 2) & (hidden_sum == n_children) & (n_suppressed == n_hidden)
+    return ((n_hidden == 1) & (n_suppressed == 1)) | all_ones
 
 
 def _smallest_per_relation(
@@ -56,10 +67,7 @@ def close_column(
 
     Example
     -------
-    >>> from klynge.privacy._audit import disclosed, repair_choices
-from klynge.privacy._relations import Relations, equations
-
-_MAX_ROUNDS = 100
+    >>> from klynge.privacy._relations import Relations
     >>> r = Relations(np.zeros(4, int), np.arange(4), np.array([0, 0, 0, 1], bool), 1)
     >>> s = np.array([True, False, False, False])  # cells 2 + 9 + 7 = 18; the 2 is suppressed
     >>> close_column(r, np.array([2, 9, 7, 18]), np.zeros(4, bool), s, np.arange(4)), s.tolist()
@@ -70,7 +78,7 @@ _MAX_ROUNDS = 100
     published = values > 0
     while True:
         hidden = suppressed | missing
-        unsafe = _unsafe(relations, hidden, suppressed) & ~stuck
+        unsafe = _unsafe(relations, values, hidden, suppressed) & ~stuck
         if not unsafe.any():
             return added
         open_entry = unsafe[relations.rel] & ~hidden[relations.row] & published[relations.row]
@@ -162,8 +170,9 @@ def complete_suppression(
     missing: np.ndarray,
     primary: np.ndarray,
     tiebreak: np.ndarray,
+    audit: bool = True,
 ) -> np.ndarray:
-    """Complementary suppression: the counting rule to a fixed point, then the audit.
+    """Complementary suppression: the counting rule to a fixed point, then (if `audit`) the audit.
 
     All arrays are (rows, count columns); returns the completed suppression. The audit proves,
     for every primary cell, that the published cells and relations leave it more than one
@@ -171,6 +180,8 @@ def complete_suppression(
     """
     suppressed = primary.copy()
     _fixed_point(relations, margins, values, missing, suppressed, tiebreak)
+    if not audit:
+        return suppressed
     system = equations(relations, margins, *values.shape)
     flat_values, flat_missing = values.ravel(), missing.ravel()
     cell_tiebreak = np.repeat(tiebreak, values.shape[1])
@@ -178,7 +189,7 @@ def complete_suppression(
     attempts: dict[int, int] = {}
     for round_ in range(_MAX_ROUNDS):
         hidden = suppressed.ravel() | flat_missing
-        targets = disclosed(system, hidden, targets, local=round_ > 0)
+        targets = disclosed(system, hidden, flat_missing, targets, local=round_ > 0)
         if not len(targets):
             return suppressed
         more = repair_choices(system, flat_values, hidden, targets, cell_tiebreak, attempts)

@@ -170,7 +170,7 @@ def _gate_frame(
         )
         where = {c: j for j, c in enumerate(counts)}
         pairs = [(where[t], [where[p] for p in parts]) for t, parts in margins.items()]
-        suppressed = complete_suppression(relations, pairs, values, missing, suppressed, tiebreak)
+        suppressed = complete_suppression(relations, pairs, values, missing, suppressed, tiebreak, policy.audit)
     shown = _round(values, policy.round_to) if policy.round_to else values
     out = table.copy()
     for j, col in enumerate(counts):

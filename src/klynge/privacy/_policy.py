@@ -19,6 +19,11 @@ class Policy:
         Also suppress further cells so that no suppressed cell can be recovered from totals,
         margins or sibling cells (secondary suppression). Only switch off for tables that
         have no additive relations at all.
+    audit
+        After the counting rule, prove with linear programs that no suppressed cell can be
+        pinned down by combining several relations, and suppress more where it can. Exact but
+        costly on large multi-hierarchy tables (minutes to hours for a national indicator
+        table); the indicator build turns it off and relies on the counting rule.
     round_to
         When set, published counts are rounded to the nearest multiple of ``round_to``
         (half up), as the RUKS workbooks round to 5. A non-zero count never rounds to 0.
@@ -26,7 +31,7 @@ class Policy:
     Example
     -------
     >>> Policy()
-    Policy(min_cell=5, complementary=True, round_to=None)
+    Policy(min_cell=5, complementary=True, round_to=None, audit=True)
     >>> Policy(min_cell=10, round_to=5).round_to
     5
     """
@@ -34,6 +39,7 @@ class Policy:
     min_cell: int = 5
     complementary: bool = True
     round_to: int | None = None
+    audit: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.min_cell, bool) or not isinstance(self.min_cell, int) or self.min_cell < 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -23,7 +24,8 @@ def render_value(
 ) -> str:
     """Text for a gated number: '<5' when suppressed, '' when missing, else formatted.
 
-    Danish (``lang="da"``) writes 1.234,5; English (``"en"``) writes 1,234.5.
+    Danish (``lang="da"``) writes 1.234,5; English (``"en"``) writes 1,234.5. Halves round up
+    (away from zero).
 
     Example
     -------
@@ -39,7 +41,9 @@ def render_value(
     number = float(value)  # type: ignore[arg-type]
     if math.isinf(number):
         return "∞" if number > 0 else "-∞"
-    text = f"{number:,.{decimals}f}"
+    # Half up, as tables are read (12,25 -> 12,3), not the binary half-even of format().
+    rounded = Decimal(repr(number)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    text = f"{rounded:,.{decimals}f}"
     if text.lstrip("-").strip("0.,") == "":
         text = text.lstrip("-")  # no '-0,0'
     thousands, point = _SEPARATORS[lang]

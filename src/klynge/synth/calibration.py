@@ -1,5 +1,8 @@
 """Calibration checks: does a synthetic warehouse match the Danish reference figures?
 
+Ages are completed years (`date_sub('year', birth, day)`; DuckDB's `date_diff('year', ...)`
+counts calendar-year boundaries instead and would add half a year on average).
+
 Each check is plain SQL over a built warehouse (independent of the generator's code), with the
 target, the accepted range and the section of the domain reference it comes from. The test
 suite runs every check; `klynge calibration` prints them and `docs/synthetic-population.md`
@@ -24,9 +27,13 @@ class Check:
     source: str
 
 
+def _ages(lo: int, hi: int) -> str:
+    return f"{lo}-{hi - 1}" if hi < 200 else f"{lo}+"
+
+
 def _adm_rate(lo: int, hi: int) -> str:
     return f"""
-        with a as (select s.*, date_diff('year', p.birth_date, s.admission_date) age
+        with a as (select s.*, date_sub('year', p.birth_date, s.admission_date) age
                    from core__stay s join input__person p using (person_id)
                    where s.is_admission and coalesce(s.action_diagnosis, '') not like 'DO8%'),
              pt as (select sum(person_years) py from core__person_time where age_band_start >= {lo} and age_band_start < {hi})
@@ -37,20 +44,20 @@ def _acute_share(lo: int, hi: int) -> str:
     return f"""
         select avg(s.acute::int) as value from core__stay s join input__person p using (person_id)
         where s.is_admission and coalesce(s.action_diagnosis, '') not like 'DO8%'
-          and date_diff('year', p.birth_date, s.admission_date) between {lo} and {hi - 1}"""
+          and date_sub('year', p.birth_date, s.admission_date) between {lo} and {hi - 1}"""
 
 
 def _prevalence(condition: str, lo: int, hi: int) -> str:
     return f"""
         with t as (select * from read_parquet('{{truth}}/person/*.parquet')),
-             p as (select date_diff('year', birth_date, date '{{end}}') age, t.{condition}_onset onset
+             p as (select date_sub('year', birth_date, date '{{end}}') age, t.{condition}_onset onset
                    from input__person p join t using (person_id) where death_date is null)
         select avg((onset is not null and onset <= date '{{end}}')::int) as value from p where age >= {lo} and age < {hi}"""
 
 
 def _care(group: str, lo: int, hi: int) -> str:
     return f"""
-        with alive as (select person_id, date_diff('year', birth_date, date '{{mid}}') age from input__person
+        with alive as (select person_id, date_sub('year', birth_date, date '{{mid}}') age from input__person
                        where birth_date <= date '{{mid}}' and (death_date is null or death_date > date '{{mid}}')),
              svc as (select distinct person_id from input__municipal_service where service_group = '{group}'
                      and start_date <= date '{{mid}}' and (end_date is null or end_date > date '{{mid}}'))
@@ -61,7 +68,7 @@ def _care(group: str, lo: int, hi: int) -> str:
 def _readmission(where: str) -> str:
     # Acute 30-day readmission: the person's next admission is acute and starts within 30 days.
     return f"""
-        with a as (select s.*, date_diff('year', p.birth_date, s.discharge_date) age from core__stay s
+        with a as (select s.*, date_sub('year', p.birth_date, s.discharge_date) age from core__stay s
                    join input__person p using (person_id) where s.is_admission),
              n as (select *, lead(start_time) over w next_start, lead(acute) over w next_acute
                    from a window w as (partition by person_id order by start_time, stay_id))
@@ -72,24 +79,24 @@ def _readmission(where: str) -> str:
 
 CHECKS: list[Check] = [
     Check("Share aged 65+ at the start", """
-        select avg((date_diff('year', birth_date, date '{start}') >= 65)::int) as value
+        select avg((date_sub('year', birth_date, date '{start}') >= 65)::int) as value
         from input__person where birth_date <= date '{start}'""", 0.206, 0.185, 0.23, "§5.2"),
     Check("Share aged 80+ at the start", """
-        select avg((date_diff('year', birth_date, date '{start}') >= 80)::int) as value
+        select avg((date_sub('year', birth_date, date '{start}') >= 80)::int) as value
         from input__person where birth_date <= date '{start}'""", 0.051, 0.04, 0.065, "§5.2"),
     Check("Deaths per 1,000 person-years", """
         select (select count(*) from input__person where death_date is not null)
              / (select sum(person_years) from core__person_time) * 1000 as value""", 9.7, 8.0, 12.5, "§5.1, §5.6"),
     Check("Deaths per 1,000 person-years, 80+", """
         select (select count(*) from input__person where death_date is not null
-                and date_diff('year', birth_date, death_date) >= 80)
+                and date_sub('year', birth_date, death_date) >= 80)
              / (select sum(person_years) from core__person_time where age_band_start >= 80) * 1000 as value""",
           96.5, 70, 125, "§5.6"),
-    *[Check(f"Admissions per 1,000 a year, {lo}-{hi - 1 if hi < 200 else '+'}", _adm_rate(lo, hi), t, t * 0.75, t * 1.3, "§5.7")
+    *[Check(f"Admissions per 1,000 a year, {_ages(lo, hi)}", _adm_rate(lo, hi), t, t * 0.75, t * 1.3, "§5.7")
       for lo, hi, t in ((45, 65, 184), (65, 75, 338), (75, 85, 574), (85, 200, 871))],
-    *[Check(f"Acute share of admissions, {lo}-{hi - 1 if hi < 200 else '+'}", _acute_share(lo, hi), t, t - 0.08, t + 0.08,
+    *[Check(f"Acute share of admissions, {_ages(lo, hi)}", _acute_share(lo, hi), t, t - 0.08, t + 0.08,
             "§5.7") for lo, hi, t in ((45, 65, 0.60), (65, 75, 0.65), (75, 85, 0.75), (85, 200, 0.85))],
-    *[Check(f"Prevalence of {c.replace('_', ' ')}, {lo}-{hi - 1 if hi < 200 else '+'}", _prevalence(c, lo, hi), t,
+    *[Check(f"Prevalence of {c.replace('_', ' ')}, {_ages(lo, hi)}", _prevalence(c, lo, hi), t,
             t * 0.75, t * 1.25, "§5.9")
       for c, lo, hi, t in (("t2d", 65, 75, 0.12), ("t2d", 75, 85, 0.15), ("copd", 65, 75, 0.085),
                            ("copd", 75, 85, 0.12), ("heart_failure", 75, 85, 0.06), ("dementia", 85, 200, 0.16),
@@ -104,7 +111,7 @@ CHECKS: list[Check] = [
     Check("30-day acute readmission, 65+", _readmission("age >= 65"), 0.145, 0.10, 0.21, "§2.4, §5.10"),
     Check("Preventable admissions per 1,000 aged 65+ a year", """
         with a as (select s.* from core__stay s join input__person p using (person_id)
-                   where s.is_admission and s.acute and date_diff('year', p.birth_date, s.admission_date) >= 65
+                   where s.is_admission and s.acute and date_sub('year', p.birth_date, s.admission_date) >= 65
                    and regexp_matches(s.action_diagnosis,
                        '^(DE86|DK590|DJ1[2-8]|DJ2[0-2]|DN30|DN390|DA09|DK529|DS[0-9]2|DT02|DT08|DT1[02]|DD5[0-3]|DZ59|DZ60|DZ7[45]|DL89)'))
         select (select count(*) from a) / (select sum(person_years) from core__person_time where age_band_start >= 65)
@@ -126,7 +133,7 @@ CHECKS: list[Check] = [
         select avg(now) / avg(before) as value from m where now > 0 and before > 0""", 1.2, 1.1, 3.0, "§6 [I]"),
     Check("Municipal nursing or temporary place within 3 days of discharge, 65+", """
         with d as (select s.stay_id, s.person_id, s.discharge_date from core__stay s join input__person p using (person_id)
-                   where s.is_admission and not s.died_in_stay and date_diff('year', p.birth_date, s.discharge_date) >= 65),
+                   where s.is_admission and not s.died_in_stay and date_sub('year', p.birth_date, s.discharge_date) >= 65),
              f as (select d.stay_id, min(m.start_date - d.discharge_date) as delay from d join input__municipal_service m
                    on m.person_id = d.person_id and m.service_group in ('home_nursing', 'temporary_stay')
                    and m.start_date >= d.discharge_date and m.start_date <= d.discharge_date + 30 group by all)
