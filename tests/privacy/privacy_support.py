@@ -66,7 +66,9 @@ def cube(trees: Mapping[str, Tree], leaf_values: Sequence[int]) -> pd.DataFrame:
     return pd.DataFrame(rows).sample(frac=1.0, random_state=1).reset_index(drop=True)
 
 
-def relations(table: pd.DataFrame, trees: Mapping[str, Tree], base: Sequence[str] = ()) -> list[tuple[int, list[int]]]:
+def relations(
+    table: pd.DataFrame, trees: Mapping[str, Tree], base: Sequence[str] = ()
+) -> list[tuple[int, list[int]]]:
     """(parent row, child rows) for each additive relation, by plain loops over the cells.
 
     A child's parent is its nearest ancestor present in the table with all other keys equal.
@@ -100,7 +102,9 @@ def attack(
     """
     cells = [(i, c) for c in counts for i in np.flatnonzero(gated[c].isna().to_numpy())]
     var = {cell: k for k, cell in enumerate(cells)}
-    equations = [[((p, c), 1.0)] + [((ch, c), -1.0) for ch in children] for c in counts for p, children in rels]
+    equations = [
+        [((p, c), 1.0)] + [((ch, c), -1.0) for ch in children] for c in counts for p, children in rels
+    ]
     for total, parts in (margins or {}).items():
         equations += [[((i, total), 1.0)] + [((i, p), -1.0) for p in parts] for i in range(len(gated))]
     rows, cols, data, rhs = [], [], [], []
@@ -124,7 +128,9 @@ def attack(
             lp = linprog(objective, A_eq=a_eq, b_eq=rhs or None, bounds=(lower, None), method="highs")
             assert lp.status in (0, 3), lp.message  # 3: unbounded above
             bounds.append(sign * lp.fun if lp.status == 0 else np.inf)
-        result.append({"row": i, "count": c, "true": int(truth[c].iloc[i]), "low": bounds[0], "high": bounds[1]})
+        result.append(
+            {"row": i, "count": c, "true": int(truth[c].iloc[i]), "low": bounds[0], "high": bounds[1]}
+        )
     return Attack(pd.DataFrame(result, columns=["row", "count", "true", "low", "high"]))
 
 
@@ -136,7 +142,8 @@ def flat(values: Sequence[str], total: str = "all") -> dict[Hashable, Hashable |
 def hierarchies(trees: Mapping[str, Tree]) -> list[Hierarchy]:
     """The gate's description of the same trees."""
     return [
-        Hierarchy.from_parent_map(d, {c: p for c, p in tree.items() if p is not None}) for d, tree in trees.items()
+        Hierarchy.from_parent_map(d, {c: p for c, p in tree.items() if p is not None})
+        for d, tree in trees.items()
     ]
 
 
@@ -150,5 +157,7 @@ def gate_and_attack(
     lower: float = 0.0,
 ) -> tuple[pd.DataFrame, Attack]:
     """Gate ``table`` with its hierarchies, then attack every suppressed cell."""
-    gated = gate(table, list(counts), policy=policy or Policy(), hierarchies=hierarchies(trees), base=list(base))
+    gated = gate(
+        table, list(counts), policy=policy or Policy(), hierarchies=hierarchies(trees), base=list(base)
+    )
     return gated, attack(gated, table, counts, relations(table, trees, base), lower=lower)

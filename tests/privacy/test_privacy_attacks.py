@@ -12,20 +12,14 @@ import itertools
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from privacy_support import attack, cube, flat, gate_and_attack, hierarchies, relations
 
-import klynge.privacy._complementary as complementary
 from klynge.privacy import Hierarchy, Policy, gate
 
 NO_COMPLEMENTARY = Policy(complementary=False)
-
-
-def _without_audit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the counting rule: the audit proves every cell safe without looking."""
-    monkeypatch.setattr(complementary, "disclosed", lambda equations, hidden, missing, targets, **kw: targets[:0])
+COUNTING_ONLY = Policy(audit=False)
 
 
 def _table(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
@@ -40,7 +34,12 @@ def test_single_small_municipality_in_its_cluster():
     gated, strong = gate_and_attack(table, trees)
     assert strong.pinned_small.empty
     # The smallest sibling goes with it; the cluster total stays published.
-    assert gated.set_index("area")["n_suppressed"].to_dict() == {"101": True, "147": False, "151": True, "C1": False}
+    assert gated.set_index("area")["n_suppressed"].to_dict() == {
+        "101": True,
+        "147": False,
+        "151": True,
+        "C1": False,
+    }
 
 
 def test_small_month_in_a_year_without_quarters():
@@ -97,15 +96,13 @@ def test_overlapping_filters_across_geography_period_and_sex():
     assert not gated.loc[gated["area"] == "R", "n_suppressed"].any()
 
 
-def test_a_bridge_between_protected_groups_needs_the_audit(monkeypatch):
+def test_a_bridge_between_protected_groups_needs_the_audit():
     # Every row and column keeps two hidden cells, yet the 1 joins two cycles of hidden cells
     # and is the only link between them: the differences along each cycle pin it down.
     trees = {"row": flat(["r0", "r1", "r2", "r3"]), "col": flat(["c0", "c1", "c2", "c3"])}
     leaves = [33, 29, 35, 1, 39, 35, 34, 16, 18, 7, 36, 37, 37, 39, 20, 35]
     table = cube(trees, leaves)
-    with monkeypatch.context() as patch:
-        _without_audit(patch)
-        _, counting_only = gate_and_attack(table, trees)
+    _, counting_only = gate_and_attack(table, trees, policy=COUNTING_ONLY)
     assert counting_only.pinned_small["true"].tolist() == [1]
     _, audited = gate_and_attack(table, trees)
     assert audited.pinned_small.empty
@@ -210,7 +207,10 @@ def flat_tables(draw: st.DrawFn) -> tuple[pd.DataFrame, dict]:
     trees = {f"d{k}": flat([f"v{i}" for i in range(n)]) for k, n in enumerate(sizes)}
     cells = st.tuples(st.integers(0, 99), st.integers(1, 4), st.integers(5, 40))
     n_leaves = int(np.prod(sizes))
-    leaves = [small if u < 10 else big for u, small, big in draw(st.lists(cells, min_size=n_leaves, max_size=n_leaves))]
+    leaves = [
+        small if u < 10 else big
+        for u, small, big in draw(st.lists(cells, min_size=n_leaves, max_size=n_leaves))
+    ]
     return cube(trees, leaves), trees
 
 
@@ -246,3 +246,25 @@ def test_several_indicators_are_separate_tables():
     assert gated.groupby("indicator")["n_suppressed"].sum().to_dict() == {"a": 2, "b": 0}
     result = attack(gated, table, ["n"], relations(table, trees, ["indicator"]))
     assert result.pinned_small.empty
+
+
+def test_the_worked_example_in_the_docs():
+    areas = ["Assens", "Faaborg-Midtfyn", "Nordfyn", "Fyn"]
+    trees = {"area": flat(areas[:3], "Fyn"), "sex": flat(["F", "M"])}
+    table = pd.DataFrame(
+        {
+            "area": areas * 3,
+            "sex": ["F"] * 4 + ["M"] * 4 + ["all"] * 4,
+            "n": [12, 3, 9, 24, 15, 8, 2, 25, 27, 11, 11, 49],
+        }
+    )
+    gated, result = gate_and_attack(table, trees)
+    hidden = gated.loc[gated["n_suppressed"], ["area", "sex"]].apply(tuple, axis=1)
+    assert set(hidden) == {
+        ("Faaborg-Midtfyn", "F"),
+        ("Faaborg-Midtfyn", "M"),
+        ("Nordfyn", "F"),
+        ("Nordfyn", "M"),
+    }
+    three = result.bounds.set_index("true").loc[3]
+    assert (three["low"], three["high"]) == (1.0, 11.0)

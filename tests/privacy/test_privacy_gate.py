@@ -3,20 +3,29 @@ the GatedTable that renderers require, and the tables the gate refuses."""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
 
-import klynge.privacy as privacy
+from klynge import privacy
 from klynge.privacy import DEFAULT_POLICY, GatedTable, Hierarchy, Policy, assert_gated, gate, gate_table
 
 
 def test_public_api_is_explicit_and_sorted():
     assert privacy.__all__ == sorted(privacy.__all__)
-    assert set(privacy.__all__) == {
-        "DEFAULT_POLICY", "GatedTable", "Hierarchy", "Policy", "assert_gated", "gate", "gate_table",
-        "render_count", "render_value",
-    }
+    public = {n for n, v in vars(privacy).items() if not n.startswith("_") and not inspect.ismodule(v)}
+    assert public - {"annotations"} == set(privacy.__all__)
+    assert list(inspect.signature(gate_table).parameters) == [
+        "table",
+        "counts",
+        "policy",
+        "hierarchies",
+        "derived",
+        "base",
+        "margins",
+    ]
 
 
 def test_counts_from_one_to_four_are_suppressed_zero_is_published_and_missing_stays_missing():
@@ -27,26 +36,38 @@ def test_counts_from_one_to_four_are_suppressed_zero_is_published_and_missing_st
     assert str(out["n"].dtype) == "Int64" and out.attrs["privacy_policy"] == DEFAULT_POLICY
 
 
-@pytest.mark.parametrize(("min_cell", "flags"), [(1, [False] * 4), (3, [False, True, False, False]),
-                                                 (10, [False, True, True, True])])
+@pytest.mark.parametrize(
+    ("min_cell", "flags"),
+    [(1, [False] * 4), (3, [False, True, False, False]), (10, [False, True, True, True])],
+)
 def test_the_threshold_is_configurable(min_cell, flags):
     out = gate(pd.DataFrame({"n": [0, 2, 5, 9]}), ["n"], policy=Policy(min_cell=min_cell))
     assert out["n_suppressed"].tolist() == flags
 
 
 def test_derived_values_resting_on_a_suppressed_count_are_suppressed():
-    table = pd.DataFrame({
-        "area": ["101", "147", "151", "C1"],
-        "numerator": [3, 20, 40, 63],
-        "denominator": [100, 200, 300, 600],
-        "value": [0.03, 0.10, 0.133, 0.105],
-        "ci_low": [0.01, 0.06, 0.1, 0.08],
-        "standardised_value": [0.02, 0.11, 0.13, 0.1],
-        "persons_per_gp": [1.5, 2.0, 2.5, 2.1],  # rests on the denominator only
-    })
-    out = gate(table, ["numerator", "denominator"], hierarchies=[Hierarchy.flat("area", "C1")],
-               derived={"value": ["numerator", "denominator"], "ci_low": ["numerator", "denominator"],
-                        "standardised_value": ["numerator"], "persons_per_gp": ["denominator"]})
+    table = pd.DataFrame(
+        {
+            "area": ["101", "147", "151", "C1"],
+            "numerator": [3, 20, 40, 63],
+            "denominator": [100, 200, 300, 600],
+            "value": [0.03, 0.10, 0.133, 0.105],
+            "ci_low": [0.01, 0.06, 0.1, 0.08],
+            "standardised_value": [0.02, 0.11, 0.13, 0.1],
+            "persons_per_gp": [1.5, 2.0, 2.5, 2.1],  # rests on the denominator only
+        }
+    )
+    out = gate(
+        table,
+        ["numerator", "denominator"],
+        hierarchies=[Hierarchy.flat("area", "C1")],
+        derived={
+            "value": ["numerator", "denominator"],
+            "ci_low": ["numerator", "denominator"],
+            "standardised_value": ["numerator"],
+            "persons_per_gp": ["denominator"],
+        },
+    )
     hidden = out["numerator_suppressed"].tolist()
     assert hidden == [True, True, False, False]  # 3 and the smallest sibling, 20
     for col in ("value", "ci_low", "standardised_value"):
@@ -66,7 +87,9 @@ def test_suppression_does_not_depend_on_row_order():
     table = pd.DataFrame({"area": ["101", "147", "151", "153", "C1"], "n": [2, 30, 30, 30, 92]})
     first = gate(table, ["n"], hierarchies=[Hierarchy.flat("area", "C1")])
     again = gate(table.iloc[::-1], ["n"], hierarchies=[Hierarchy.flat("area", "C1")])
-    assert first.set_index("area")["n_suppressed"].equals(again.set_index("area")["n_suppressed"].loc[first["area"]])
+    assert first.set_index("area")["n_suppressed"].equals(
+        again.set_index("area")["n_suppressed"].loc[first["area"]]
+    )
     assert first["n_suppressed"].sum() == 2
 
 
@@ -88,7 +111,11 @@ def test_a_missing_count_counts_as_unknown_to_the_attacker():
     # 3 + missing = 50: two unknowns, so nothing more needs to go.
     table = pd.DataFrame({"sex": ["F", "M", "all"], "n": [3, None, 50]})
     out = gate(table, ["n"], hierarchies=[Hierarchy.flat("sex")])
-    assert out["n_suppressed"].tolist() == [True, False, False] and out["n"].isna().tolist() == [True, True, False]
+    assert out["n_suppressed"].tolist() == [True, False, False] and out["n"].isna().tolist() == [
+        True,
+        True,
+        False,
+    ]
 
 
 def test_gated_table_is_made_only_by_the_gate():
@@ -107,7 +134,10 @@ def test_changing_the_frame_of_a_gated_table_does_not_change_the_table():
     frame = gated.frame
     frame.loc[0, "n"] = 3
     frame["n_suppressed"] = False
-    assert gated.frame["n"].isna().tolist() == [True, False] and gated.frame["n_suppressed"].tolist() == [True, False]
+    assert gated.frame["n"].isna().tolist() == [True, False] and gated.frame["n_suppressed"].tolist() == [
+        True,
+        False,
+    ]
 
 
 @pytest.mark.parametrize("column", ["person_id", "CPR", "patient_id"])
@@ -164,7 +194,9 @@ def test_wide_tables_protect_their_total_column_when_declared():
     plain = gate(wide, ["young", "old", "total"])
     assert plain[["young_suppressed", "old_suppressed"]].values.tolist() == [[True, False]]
     out = gate(wide, ["young", "old", "total"], margins={"total": ["young", "old"]})
-    assert out[["young_suppressed", "old_suppressed", "total_suppressed"]].values.tolist() == [[True, True, False]]
+    assert out[["young_suppressed", "old_suppressed", "total_suppressed"]].values.tolist() == [
+        [True, True, False]
+    ]
 
 
 def test_gate_is_deterministic():
@@ -174,3 +206,10 @@ def test_gate_is_deterministic():
     table = pd.concat([table, pd.DataFrame({"area": ["C"], "n": [table["n"].sum()]})], ignore_index=True)
     runs = [gate(table, ["n"], hierarchies=[Hierarchy.flat("area", "C")])["n_suppressed"] for _ in range(3)]
     assert runs[0].equals(runs[1]) and runs[1].equals(runs[2])
+
+
+def test_the_audit_can_be_left_out_for_the_counting_rule_alone():
+    assert Policy().audit and not Policy(audit=False).audit
+    table = pd.DataFrame({"sex": ["F", "M", "all"], "n": [3, 40, 43]})
+    out = gate(table, ["n"], hierarchies=[Hierarchy.flat("sex")], policy=Policy(audit=False))
+    assert out["n_suppressed"].tolist() == [True, True, False]

@@ -14,14 +14,13 @@ def _relations(table: pd.DataFrame, hierarchies: list[Hierarchy], base: list[str
     r = build_relations(table, hierarchies, base or [])
     key = [*(h.column for h in hierarchies), *(base or [])]
     labels = [tuple(row) if len(key) > 1 else row[0] for row in table[key].itertuples(index=False, name=None)]
-    out = {}
+    parents, children = {}, {}
     for rel, row, is_parent in zip(r.rel, r.row, r.is_parent, strict=True):
-        parent, children = out.setdefault(rel, [None, set()])
         if is_parent:
-            out[rel][0] = labels[row]
+            parents[rel] = labels[row]
         else:
-            children.add(labels[row])
-    return {(parent, frozenset(children)) for parent, children in out.values()}
+            children.setdefault(rel, set()).add(labels[row])
+    return {(parents[rel], frozenset(members)) for rel, members in children.items()}
 
 
 def test_flat():
@@ -36,8 +35,13 @@ def test_from_parent_map_with_several_levels_and_a_grand_total():
 
 
 def test_from_levels_of_a_reference_table():
-    ref = pd.DataFrame({"municipality": ["101", "147", "153"], "cluster": ["C1", "C1", "C2"],
-                        "region": ["R84", "R84", "R84"]})
+    ref = pd.DataFrame(
+        {
+            "municipality": ["101", "147", "153"],
+            "cluster": ["C1", "C1", "C2"],
+            "region": ["R84", "R84", "R84"],
+        }
+    )
     h = Hierarchy.from_levels("area", ref, ["municipality", "cluster", "region"], total="DK")
     assert h.ancestors("153") == ["C2", "R84", "DK"]
     clash = pd.DataFrame({"municipality": ["101", "101"], "cluster": ["C1", "C2"]})
@@ -47,8 +51,14 @@ def test_from_levels_of_a_reference_table():
 
 def test_periods():
     h = Hierarchy.periods("period")
-    assert [h.parent(p) for p in ["2024-01", "2024-03", "2024-04", "2024-12", "2024-Q3", "2024"]] == \
-        ["2024-Q1", "2024-Q1", "2024-Q2", "2024-Q4", "2024", None]
+    assert [h.parent(p) for p in ["2024-01", "2024-03", "2024-04", "2024-12", "2024-Q3", "2024"]] == [
+        "2024-Q1",
+        "2024-Q1",
+        "2024-Q2",
+        "2024-Q4",
+        "2024",
+        None,
+    ]
     assert Hierarchy.periods("period", total="all").ancestors("2023-07") == ["2023-Q3", "2023", "all"]
     with pytest.raises(ValueError, match="not a period label"):
         h.parent("2024-W05")
@@ -62,7 +72,9 @@ def test_a_cycle_is_refused():
 
 
 def test_each_level_relates_to_the_nearest_level_present():
-    table = pd.DataFrame({"period": ["2024-01", "2024-02", "2024-04", "2024-Q2", "2024"], "n": [1, 2, 3, 3, 6]})
+    table = pd.DataFrame(
+        {"period": ["2024-01", "2024-02", "2024-04", "2024-Q2", "2024"], "n": [1, 2, 3, 3, 6]}
+    )
     # No 2024-Q1 row: its months belong straight to the year, beside the quarter that is there.
     assert _relations(table, [Hierarchy.periods("period")]) == {
         ("2024-Q2", frozenset({"2024-04"})),
@@ -71,11 +83,13 @@ def test_each_level_relates_to_the_nearest_level_present():
 
 
 def test_relations_hold_the_other_dimensions_equal_and_follow_each_context():
-    table = pd.DataFrame({
-        "area": ["101", "147", "C1", "101", "C1"],
-        "sex": ["F", "F", "F", "M", "M"],  # no 147 row for men: a zero the group-by left out
-        "n": [1, 2, 3, 4, 4],
-    })
+    table = pd.DataFrame(
+        {
+            "area": ["101", "147", "C1", "101", "C1"],
+            "sex": ["F", "F", "F", "M", "M"],  # no 147 row for men: a zero the group-by left out
+            "n": [1, 2, 3, 4, 4],
+        }
+    )
     rels = _relations(table, [Hierarchy.flat("area", "C1"), Hierarchy.flat("sex")])
     assert rels == {
         (("C1", "F"), frozenset({("101", "F"), ("147", "F")})),
@@ -84,11 +98,14 @@ def test_relations_hold_the_other_dimensions_equal_and_follow_each_context():
 
 
 def test_base_columns_split_independent_tables():
-    table = pd.DataFrame({"sex": ["F", "all", "F", "M", "all"], "indicator": ["a", "a", "b", "b", "b"],
-                          "n": [5, 5, 2, 3, 5]})
+    table = pd.DataFrame(
+        {"sex": ["F", "all", "F", "M", "all"], "indicator": ["a", "a", "b", "b", "b"], "n": [5, 5, 2, 3, 5]}
+    )
     rels = _relations(table, [Hierarchy.flat("sex")], ["indicator"])
-    assert rels == {(("all", "a"), frozenset({("F", "a")})),
-                    (("all", "b"), frozenset({("F", "b"), ("M", "b")}))}
+    assert rels == {
+        (("all", "a"), frozenset({("F", "a")})),
+        (("all", "b"), frozenset({("F", "b"), ("M", "b")})),
+    }
 
 
 def test_a_long_table_with_municipality_cluster_region_and_country_rows():

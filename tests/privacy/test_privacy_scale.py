@@ -22,21 +22,30 @@ def _national_table(indicators: int = 10, seed: int = 7) -> tuple[pd.DataFrame, 
         [ref["municipality_code"], months, ["F", "M"], [f"ind{i}" for i in range(indicators)]],
         names=["area", "period", "sex", "indicator"],
     ).to_frame(index=False)
-    population = leaf["area"].map(ref.set_index("municipality_code")["population_thousands_approx"]).to_numpy()
+    population = (
+        leaf["area"].map(ref.set_index("municipality_code")["population_thousands_approx"]).to_numpy()
+    )
     rate = np.exp(rng.uniform(np.log(0.002), np.log(0.05), indicators))[leaf["indicator"].str[3:].astype(int)]
     leaf["numerator"] = rng.poisson(population * rate * 8)
     leaf["denominator"] = rng.poisson(population * 40)
     geo = dict(zip(ref["municipality_code"], "C" + ref["cluster_id"].astype(str), strict=True))
     geo |= dict(zip("C" + ref["cluster_id"].astype(str), "R" + ref["region_code"].astype(str), strict=True))
-    hierarchies = [Hierarchy.from_parent_map("area", geo, total="DK"), Hierarchy.periods("period"),
-                   Hierarchy.flat("sex")]
+    hierarchies = [
+        Hierarchy.from_parent_map("area", geo, total="DK"),
+        Hierarchy.periods("period"),
+        Hierarchy.flat("sex"),
+    ]
     table = leaf
     for h in hierarchies:  # add every aggregate level of each dimension
         level, parts = table, [table]
         while (parent := level[h.column].map(h.parent)).notna().any():
             keep = parent.notna()
-            level = (level[keep].assign(**{h.column: parent[keep]})
-                     .groupby(["area", "period", "sex", "indicator"], as_index=False)[["numerator", "denominator"]].sum())
+            level = (
+                level[keep]
+                .assign(**{h.column: parent[keep]})
+                .groupby(["area", "period", "sex", "indicator"], as_index=False)[["numerator", "denominator"]]
+                .sum()
+            )
             parts.append(level)
         table = pd.concat(parts, ignore_index=True)
     table["value"] = table["numerator"] / table["denominator"]
@@ -47,8 +56,13 @@ def _national_table(indicators: int = 10, seed: int = 7) -> tuple[pd.DataFrame, 
 def test_a_national_indicator_table():
     table, hierarchies, trees = _national_table()
     assert len(table) > 60_000
-    gated = gate_table(table, ["numerator", "denominator"], hierarchies=hierarchies, base=["indicator"],
-                       derived={"value": ["numerator", "denominator"]})
+    gated = gate_table(
+        table,
+        ["numerator", "denominator"],
+        hierarchies=hierarchies,
+        base=["indicator"],
+        derived={"value": ["numerator", "denominator"]},
+    )
     out = gated.frame
     for col in ("numerator", "denominator"):
         shown = out[col].dropna()

@@ -82,7 +82,8 @@ def print_overview(warehouse: Path) -> None:
     for _, row in ov.tables["yearly"].iterrows():
         y.add_row(str(int(row["year"])), *[render_count(row[c], row[f"{c}_suppressed"]) for c, _ in cols])
     console.print(y)
-    console.print("Tal under 5 vises som <5 (diskretionering).", style="dim")
+    console.print("<5: skjult af hensyn til diskretion (tal under 5, eller celler der ellers kunne afsløre dem).",
+                  style="dim")
 
 
 def register(app: typer.Typer) -> None:

@@ -94,7 +94,8 @@ def show(
                       _number(r.denominator, 0 if d.family != "rate" else 1), _number(r.value, 2),
                       f"{_number(r.ci_low, 2)}-{_number(r.ci_high, 2)}", _number(r.std_value, 2), _number(r.smr, 2))
     console.print(table)
-    console.print("Tal under 5 vises som <5 (diskretionering).", style="dim")
+    console.print("<5: skjult af hensyn til diskretion (tal under 5, eller celler der ellers kunne afsløre dem).",
+                  style="dim")
 
 
 def print_summary(warehouse: Path, lang: str = "da") -> None:

@@ -36,7 +36,9 @@ _SEED = 20260501
 class _System:
     """The equations restricted to the hidden cells, with what the audit needs about them."""
 
-    def __init__(self, equations: Equations, hidden: np.ndarray, missing: np.ndarray, targets: np.ndarray) -> None:
+    def __init__(
+        self, equations: Equations, hidden: np.ndarray, missing: np.ndarray, targets: np.ndarray
+    ) -> None:
         self.cells = np.flatnonzero(hidden)
         var = np.full(equations.n_cell, -1, dtype=np.int64)
         var[self.cells] = np.arange(len(self.cells))
@@ -115,7 +117,11 @@ def _null_space_support(block: csr_array) -> np.ndarray:
 
 
 def _lp_certificates(
-    block: csr_array, floor: np.ndarray, targets: np.ndarray, rng: np.random.Generator, rounds: int | None = None
+    block: csr_array,
+    floor: np.ndarray,
+    targets: np.ndarray,
+    rng: np.random.Generator,
+    rounds: int | None = None,
 ) -> np.ndarray:
     """Cells moved by feasible perturbations that a few linear programs find; never a false proof.
 

@@ -21,7 +21,9 @@ from klynge.privacy._relations import Relations, equations
 _MAX_ROUNDS = 100
 
 
-def _unsafe(relations: Relations, values: np.ndarray, hidden: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
+def _unsafe(
+    relations: Relations, values: np.ndarray, hidden: np.ndarray, suppressed: np.ndarray
+) -> np.ndarray:
     """Relations that give a suppressed cell away.
 
     - The only hidden cell is a suppressed one: it is the difference of the others. A missing
@@ -128,12 +130,12 @@ def close_margins(
             if not unsafe.any():
                 continue
             rows = np.flatnonzero(unsafe)
-            part_values = values[np.ix_(rows, list(parts))].astype(float)
+            part_values = values[np.ix_(rows, np.asarray(parts, dtype=np.int64))].astype(float)
             open_part = ~hid[rows, :-1] & (part_values > 0)
             part_values[~open_part] = np.inf
             # Smallest non-zero published part (first declared on ties), else the total.
             pick = np.where(open_part.any(axis=1), np.asarray(parts)[part_values.argmin(axis=1)], total)
-            ok = ~hid[rows, cols.index(total)] | open_part.any(axis=1)
+            ok = ~hid[rows, -1] | open_part.any(axis=1)  # the total is the last of cols
             ok &= values[rows, pick] > 0
             if ok.any():
                 suppressed[rows[ok], pick[ok]] = True

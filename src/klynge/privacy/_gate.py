@@ -33,7 +33,7 @@ class GatedTable:
     """
 
     passed_gate = True
-    __slots__ = ("_frame", "_policy", "_counts", "_derived")
+    __slots__ = ("_counts", "_derived", "_frame", "_policy")
 
     def __init__(
         self,
@@ -136,7 +136,10 @@ def _check(
         raise KeyError(f"columns not in the table: {absent}")
     flags = [f"{c}_suppressed" for c in [*counts, *derived]] + [ROW_FLAG]
     if any(f in table.columns for f in flags):
-        raise ValueError("the table already has suppression flags: it was gated before (gate only once)")
+        raise ValueError(
+            f"the table already has a column among {flags}: it was gated before (gate only once) "
+            "or a column needs another name"
+        )
     if set(counts) & (set(derived) | set(key)) or set(derived) & set(key):
         raise ValueError("a column cannot be both a count, a derived value or a key")
     resting = [*margins, *(c for parts in [*derived.values(), *margins.values()] for c in parts)]
@@ -161,6 +164,7 @@ def _gate_frame(
     values, missing = _counts_matrix(table, counts)
     # Primary suppression: 0 < count < min_cell. Zero is published; missing stays missing.
     suppressed = (values > 0) & (values < policy.min_cell) & ~missing
+    where = {c: j for j, c in enumerate(counts)}
     if policy.complementary and (hierarchies or margins):
         relations = build_relations(table, hierarchies, base) if hierarchies else Relations.empty()
         tiebreak = (
@@ -168,9 +172,10 @@ def _gate_frame(
             if key
             else np.arange(len(table), dtype=np.uint64)
         )
-        where = {c: j for j, c in enumerate(counts)}
         pairs = [(where[t], [where[p] for p in parts]) for t, parts in margins.items()]
-        suppressed = complete_suppression(relations, pairs, values, missing, suppressed, tiebreak, policy.audit)
+        suppressed = complete_suppression(
+            relations, pairs, values, missing, suppressed, tiebreak, policy.audit
+        )
     shown = _round(values, policy.round_to) if policy.round_to else values
     out = table.copy()
     for j, col in enumerate(counts):
@@ -179,10 +184,11 @@ def _gate_frame(
         published[hide] = pd.NA
         out[col] = published
         out[f"{col}_suppressed"] = suppressed[:, j]
-    where = {c: j for j, c in enumerate(counts)}
     # Rates, means and percentages resting on a suppressed count are suppressed with it.
     for col, rests_on in derived.items():
-        hide = suppressed[:, [where[c] for c in rests_on]].any(axis=1) if rests_on else np.zeros(len(out), bool)
+        hide = (
+            suppressed[:, [where[c] for c in rests_on]].any(axis=1) if rests_on else np.zeros(len(out), bool)
+        )
         out[col] = out[col].mask(hide)
         out[f"{col}_suppressed"] = hide
     out[ROW_FLAG] = suppressed.any(axis=1)
@@ -237,7 +243,13 @@ def gate(
     [True, True, False]
     """
     return _gate_frame(
-        table, counts, policy, list(hierarchies or []), dict(derived or {}), list(base or []), dict(margins or {})
+        table,
+        counts,
+        policy,
+        list(hierarchies or []),
+        dict(derived or {}),
+        list(base or []),
+        dict(margins or {}),
     )
 
 
@@ -262,5 +274,7 @@ def gate_table(
     >>> g.frame["n"].tolist(), g.frame["rate"].tolist(), g.frame["suppressed"].tolist()
     ([<NA>, <NA>, 32], [nan, nan, 0.2], [True, True, False])
     """
-    frame = gate(table, counts, policy=policy, hierarchies=hierarchies, derived=derived, base=base, margins=margins)
+    frame = gate(
+        table, counts, policy=policy, hierarchies=hierarchies, derived=derived, base=base, margins=margins
+    )
     return GatedTable(frame, policy, counts, dict(derived or {}), _token=_TOKEN)

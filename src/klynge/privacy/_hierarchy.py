@@ -8,6 +8,7 @@ published cells can use every such relation. The gate needs to know them all.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -74,7 +75,9 @@ class Hierarchy:
         lookup: dict[Hashable, Hashable] = {}
         for child, parent in self.parents:
             if lookup.setdefault(child, parent) != parent:
-                raise ValueError(f"{self.column}: {child!r} has two parents, {lookup[child]!r} and {parent!r}")
+                raise ValueError(
+                    f"{self.column}: {child!r} has two parents, {lookup[child]!r} and {parent!r}"
+                )
         object.__setattr__(self, "_lookup", lookup)
 
     @classmethod
@@ -115,7 +118,7 @@ class Hierarchy:
         """
         pairs = (
             frame[[child, parent]].drop_duplicates().itertuples(index=False, name=None)
-            for child, parent in zip(levels[:-1], levels[1:], strict=True)
+            for child, parent in itertools.pairwise(levels)
         )
         return cls(column, parents=tuple(p for level in pairs for p in level), total=total)
 

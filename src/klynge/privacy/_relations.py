@@ -176,4 +176,6 @@ def equations(
     if not eqs:
         none = np.zeros(0, dtype=np.int64)
         return Equations(none, none, np.zeros(0, dtype=np.int8), 0, n_rows * n_columns)
-    return Equations(np.concatenate(eqs), np.concatenate(cells), np.concatenate(coefs), offset, n_rows * n_columns)
+    return Equations(
+        np.concatenate(eqs), np.concatenate(cells), np.concatenate(coefs), offset, n_rows * n_columns
+    )

@@ -14,7 +14,7 @@ _SEPARATORS = {"da": (".", ","), "en": (",", ".")}
 
 def _is_missing(value: object) -> bool:
     try:
-        return value is None or bool(pd.isna(value))
+        return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return False
 
@@ -50,7 +50,9 @@ def render_value(
     return text.replace(",", "\0").replace(".", point).replace("\0", thousands)
 
 
-def render_count(value: object, suppressed: bool, policy: Policy = DEFAULT_POLICY, *, lang: str = "da") -> str:
+def render_count(
+    value: object, suppressed: bool, policy: Policy = DEFAULT_POLICY, *, lang: str = "da"
+) -> str:
     """Text for a gated count: '<5' when suppressed, Danish thousands separator otherwise.
 
     Example
