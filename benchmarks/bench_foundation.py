@@ -126,12 +126,16 @@ def write_doc(rows: list) -> None:
         b = ", ".join(f"{k} {v:.1f}" for k, v in bt.items())
         lines.append(f"| {n:,} | {g} | {b} |")
     lines += ["", END]
+    write_block(BEGIN, END, "\n".join(lines), "Foundation: generation and build")
+
+
+def write_block(begin: str, end: str, block: str, heading: str) -> None:
+    """Replace the marked block of docs/performance.md (or append it under `heading`)."""
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
-    block = "\n".join(lines)
-    if BEGIN in text:
-        text = text.split(BEGIN)[0] + block + text.split(END, 1)[1]
+    if begin in text:
+        text = text.split(begin)[0] + block + text.split(end, 1)[1]
     else:
-        text += "\n## Foundation: generation and build\n\n" + block + "\n"
+        text += f"\n## {heading}\n\n" + block + "\n"
     DOC.write_text(text, encoding="utf-8")
 
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_foundation import DOC, machine, run_child  # noqa: E402
+from bench_foundation import machine, run_child, write_block  # noqa: E402
 
 BEGIN, END = "<!-- indicators-benchmark:begin -->", "<!-- indicators-benchmark:end -->"
 
@@ -64,10 +64,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--work", default=str(Path(__file__).parent / "out"))
+    ap.add_argument("--reuse", action="store_true", help="Reuse an existing warehouse of this size.")
     args = ap.parse_args()
     work = Path(args.work)
     src, wh = work / f"src-{args.persons}", work / f"wh-ind-{args.persons}"
-    prep, prep_wall, _ = run_child(PREPARE, str(src), str(wh), str(args.persons))
+    if args.reuse and (wh / "current").exists():
+        prep = {"persons": json.loads((wh / "current" / "manifest.json").read_text())["tables"]["person"]["accepted"]}
+    else:
+        prep, _, _ = run_child(PREPARE, str(src), str(wh), str(args.persons))
     cat, cat_wall, cat_mem = run_child(CATALOGUE, str(wh))
     floor, _, _ = run_child(FLOOR, str(wh))
     result = {"persons": prep["persons"], "catalogue_wall": cat_wall, "catalogue_peak_gb": cat_mem,
@@ -93,13 +97,7 @@ def write_doc(r: dict) -> None:
              "| indicator | seconds |", "|---|---:|"]
     lines += [f"| {k} | {v:.2f} |" for k, v in sorted(t.items(), key=lambda kv: -kv[1])]
     lines += ["", END]
-    text = DOC.read_text(encoding="utf-8")
-    block = "\n".join(lines)
-    if BEGIN in text:
-        text = text.split(BEGIN)[0] + block + text.split(END, 1)[1]
-    else:
-        text += "\n## Indicator catalogue\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_block(BEGIN, END, "\n".join(lines), "Indicator catalogue")
 
 
 if __name__ == "__main__":
