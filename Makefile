@@ -6,7 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup bench docs serve clean
+.PHONY: demo test setup browser bench docs serve clean
+
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; no browser download).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +22,12 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/klynge demo --out demo
 
-test: $(STAMP)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 docs: $(STAMP)
