@@ -113,6 +113,6 @@ def test_clinician_without_care_relation_is_refused(server, browser, citizen_env
     page.fill("input[name=cpr]", ident.cpr)
     page.click("#lookup-form button[type=submit]")
     page.wait_for_selector(".error")
-    assert "care relation" in page.text_content(".error")
+    assert "behandlingsrelation" in page.text_content(".error")
     assert outside == []
     context.close()

@@ -172,3 +172,25 @@ def ui(key: str, lang: str = "da") -> str:
     if pair is None:
         return label(key, lang)
     return pair[1] if lang == "en" else pair[0]
+
+
+_DENIALS = (  # substring of the reason -> (Danish, English)
+    ("no care relation", ("Din organisation har ingen behandlingsrelation til borgeren.",
+                          "Your organisation has no care relation with this citizen.")),
+    ("no citizen with a care relation", ("Ingen borger med det CPR-nummer har en behandlingsrelation til din organisation.",
+                                         "No citizen with that CPR number has a care relation with your organisation.")),
+    ("blocked", ("Borgeren har frabedt sig, at din organisation ser oplysningerne. Kun værdispring med en begrundelse "
+                 "kan ophæve det.",
+                 "The citizen has blocked access for your organisation; only an emergency override with a reason "
+                 "lifts the block.")),
+    ("purpose", ("Formålet er ikke tilladt for din rolle.", "That purpose is not allowed for your role.")),
+    ("may not", ("Din rolle giver ikke adgang til dette.", "Your role does not give access to this.")),
+)
+
+
+def denial(reason: str, lang: str = "da") -> str:
+    """A refusal reason in the page language."""
+    for key, (da, en) in _DENIALS:
+        if key in reason:
+            return en if lang == "en" else da
+    return reason

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from klynge.access._roles import AccessDenied, Principal, Role
 from klynge.access._users import LoginThrottled
-from klynge.citizen._labels import danish_date, ui
+from klynge.citizen._labels import danish_date, denial, ui
 from klynge.citizen._service import NotFound, valid_person_id
 from klynge.citizen.api import COOKIE, csrf_token
 from klynge.identity import InvalidCPR
@@ -108,7 +108,7 @@ def lookup_submit(request: Request, cpr: Annotated[str, Form(max_length=11)],
     except InvalidCPR:
         return _render(request, "lookup.html", 422, error=ui("cpr", _lang(request)) + " ?")
     except AccessDenied as denied:
-        return _render(request, "lookup.html", 403, error=denied.reason)
+        return _render(request, "lookup.html", 403, error=denial(denied.reason, _lang(request)))
     return RedirectResponse(f"/borger/{person_id}?lang={_lang(request)}&purpose={purpose}", status_code=303)
 
 
@@ -124,7 +124,7 @@ def _show(request: Request, person_id: str, purpose: str, override_reason: str |
         record = svc.read(principal, person_id, purpose=purpose, lang=lang, override_reason=override_reason)
     except AccessDenied as denied:
         blocked = "blocked" in denied.reason
-        return _render(request, "denied.html", 403, heading=ui("denied", lang), reason=denied.reason,
+        return _render(request, "denied.html", 403, heading=ui("denied", lang), reason=denial(denied.reason, lang),
                        can_override=blocked and principal.role is Role.CLINICIAN, person_id=person_id)
     except NotFound:
         return _render(request, "denied.html", 404, heading=ui("not_found", lang), reason="")
@@ -161,7 +161,7 @@ def status_submit(request: Request, person_id: str, text: Annotated[str, Form(ma
     try:
         request.app.state.citizen.write_status(principal, person_id, text, purpose="care_coordination")
     except AccessDenied as denied:
-        return _render(request, "denied.html", 403, heading=ui("denied", lang), reason=denied.reason)
+        return _render(request, "denied.html", 403, heading=ui("denied", lang), reason=denial(denied.reason, lang))
     except (ValueError, NotFound) as err:
         return _render(request, "denied.html", 422, heading=ui("denied", lang), reason=str(err))
     return RedirectResponse(f"/borger/{person_id}?lang={lang}&purpose=care_coordination", status_code=303)

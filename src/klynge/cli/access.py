@@ -209,6 +209,31 @@ def identity_synth(warehouse: Warehouse, seed: int = 1, state: State = None) -> 
     console.print(f"Identitetsregister med {store.count():,} fiktive borgere skrevet.".replace(",", "."))
 
 
+@identity_app.command("pseudonymise")
+def identity_pseudonymise(
+    source: Annotated[Path, typer.Option(help="Source folder whose tables carry a 'cpr' column.")],
+    out: Annotated[Path, typer.Option(help="Where the pseudonymised source is written.")],
+    warehouse: Warehouse,
+    state: State = None,
+) -> None:
+    """Validate CPR numbers and replace them by keyed-hash person_ids (key: KLYNGE_PSEUDONYM_KEY).
+
+    Example: KLYNGE_PSEUDONYM_KEY_FILE=/run/secrets/key klynge identity pseudonymise --source raw --out src -w wh
+    """
+    from klynge.identity import MissingKey, pseudonymise_source
+
+    try:
+        result = pseudonymise_source(source, out, _state(warehouse, state))
+    except MissingKey as err:
+        console.print(f"[bold red]Fejl:[/] {err}")
+        raise typer.Exit(2) from None
+    t = Table("tabel", "læst", "skrevet", "i karantæne")
+    for name, c in result.tables.items():
+        t.add_row(name, str(c["read"]), str(c["written"]), str(c["quarantined"]))
+    console.print(t)
+    console.print(f"{result.identities} identiteter gemt i identitetsregistret.")
+
+
 @citizen_app.command("serve")
 def citizen_serve(warehouse: Warehouse, host: str = "127.0.0.1", port: int = 8010, state: State = None) -> None:
     """Serve the citizen overview (pages and API) with uvicorn.

@@ -6,6 +6,7 @@ person_id pseudonym. See ``docs/access.md``.
 
 from klynge.identity._cpr import CPR, InvalidCPR, century, format_cpr, is_valid_cpr, mod11_ok, parse_cpr
 from klynge.identity._pseudonym import KEY_ENV, MissingKey, Pseudonymiser, load_key
+from klynge.identity._source import PseudonymiseResult, pseudonymise_source
 from klynge.identity._store import (
     Identity,
     IdentityStore,
@@ -16,11 +17,12 @@ from klynge.identity._store import (
 
 __all__ = [
     "CPR",
-    "KEY_ENV",
     "Identity",
     "IdentityStore",
     "InvalidCPR",
+    "KEY_ENV",
     "MissingKey",
+    "PseudonymiseResult",
     "Pseudonymiser",
     "century",
     "format_cpr",
@@ -29,6 +31,7 @@ __all__ = [
     "load_key",
     "mod11_ok",
     "parse_cpr",
+    "pseudonymise_source",
     "synthesise_identities",
     "synthesise_identity_store",
 ]
