@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from klynge.access._consent import MIN_REASON_CHARS
+from klynge.access._oidc import OIDCError, verify_id_token
 from klynge.access._roles import AccessDenied, Principal, Role, authorize
 from klynge.access._users import LoginThrottled
 from klynge.citizen._service import NotFound, valid_person_id
@@ -92,6 +93,12 @@ def current_principal(request: Request) -> Principal:
     """The principal of the request, or 401."""
     token, from_cookie = _session_token(request)
     principal = request.app.state.citizen.users.principal_for_token(token) if token else None
+    oidc = getattr(request.app.state, "oidc", None)
+    if principal is None and token and not from_cookie and oidc is not None and token.count(".") == 2:
+        try:   # an ID token from the configured OpenID Connect provider
+            principal = verify_id_token(token, oidc, request.app.state.citizen.users)
+        except OIDCError:
+            principal = None
     if principal is None:
         raise HTTPException(401, "not signed in", headers={"WWW-Authenticate": "Bearer"})
     if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from klynge.access._oidc import OIDCSettings
 from klynge.access._security import SecuritySettings, install_security
 from klynge.citizen._service import CitizenService
 from klynge.citizen.api import router
@@ -25,6 +26,7 @@ def install_citizen(app: FastAPI, warehouse_dir: Path | str, *, state_dir: Path 
     """Mount the citizen API (``/api/...``), pages (``/login``, ``/borger/...``) and static files on ``app``."""
     service = CitizenService(Path(warehouse_dir), None if state_dir is None else Path(state_dir), as_of, hospital_days)
     app.state.citizen = service
+    app.state.oidc = OIDCSettings.from_env()      # None unless KLYNGE_OIDC_ISSUER is set
     app.include_router(router)
     app.include_router(pages)
     app.mount("/citizen-static", StaticFiles(directory=str(STATIC_DIR)), name="citizen-static")
