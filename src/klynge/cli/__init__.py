@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from klynge.cli import access as access_cli
 from klynge.cli import foundation, indicators, stats
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 foundation.register(app)
+access_cli.register(app)
 app.add_typer(stats.app, name="stats")
 app.add_typer(indicators.app, name="indicators")
 
