@@ -9,6 +9,7 @@ import typer
 
 from klynge.cli import access as access_cli
 from klynge.cli import foundation, indicators, stats
+from klynge.cli import web as web_cli
 
 app = typer.Typer(
     name="klynge",
@@ -17,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 foundation.register(app)
+web_cli.register(app)
 access_cli.register(app)
 app.add_typer(stats.app, name="stats")
 app.add_typer(indicators.app, name="indicators")

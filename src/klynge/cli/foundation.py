@@ -141,10 +141,13 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="Folder for the demo source and warehouse.")] = Path("demo"),
         persons: Annotated[int, typer.Option(help="Residents at the start.")] = 100_000,
         seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
+        serve: Annotated[bool | None, typer.Option(
+            help="Serve the dashboard at the end (default: when run in a terminal).")] = None,
+        port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8000,
     ) -> None:
-        """Synthesise a health cluster, build its warehouse and print the overview.
+        """Synthesise a health cluster, build its warehouse, print the overview and serve the dashboard.
 
-        Example: klynge demo --persons 100000
+        Example: klynge demo --persons 100000 --no-serve
         """
         from klynge.synth import DEFAULT_CLUSTER
 
@@ -157,6 +160,16 @@ def register(app: typer.Typer) -> None:
 
         print_summary(out / "warehouse")
         console.print(f"Demo færdig på {time.perf_counter() - t0:.0f} s. Lager: {out / 'warehouse'}")
+        if serve is None:
+            import sys
+
+            serve = sys.stdin.isatty() and sys.stdout.isatty()
+        if serve:
+            from klynge.cli.web import serve_dashboard
+
+            serve_dashboard(out / "warehouse", port=port)
+        else:
+            console.print(f"Overblikket: klynge serve --warehouse {out / 'warehouse'} --port {port}")
 
     @app.command()
     def calibration(
