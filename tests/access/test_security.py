@@ -82,3 +82,9 @@ def test_log_scrubbing(caplog):
     assert "010190-2013" not in text and "0101902013" not in text
     assert "XXXXXX-XXXX for anna" in text and "XXXXXXXXXX in text" in text
     assert mask_cpr("no number here 12345") == "no number here 12345"
+
+
+def test_csp_can_be_set_per_app():
+    r = TestClient(_app(content_security_policy="default-src 'self'", hsts=False)).get("/ok")
+    assert r.headers["content-security-policy"] == "default-src 'self'"
+    assert "strict-transport-security" not in r.headers

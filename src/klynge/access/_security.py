@@ -86,6 +86,7 @@ class SecuritySettings:
     max_body_bytes: int = 64 * 1024
     rate_per_minute: int = 600
     hsts: bool = True
+    content_security_policy: str = SECURITY_HEADERS["content-security-policy"]   # loosen per app if needed
 
 
 async def _send_json(send, status: int, body: dict, headers: list[tuple[bytes, bytes]] = ()) -> None:
@@ -168,7 +169,8 @@ class SecurityMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
+                headers = {**SECURITY_HEADERS, "content-security-policy": self.settings.content_security_policy}
+                extra = [(k.encode(), v.encode()) for k, v in headers.items()
                          if k.encode() not in present and (self.settings.hsts or k != "strict-transport-security")]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
