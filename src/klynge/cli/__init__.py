@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from klynge.cli import access as access_cli
-from klynge.cli import foundation, indicators, stats
+from klynge.cli import cohort, foundation, indicators, risk, stats
 from klynge.cli import web as web_cli
 
 app = typer.Typer(
@@ -22,6 +22,8 @@ web_cli.register(app)
 access_cli.register(app)
 app.add_typer(stats.app, name="stats")
 app.add_typer(indicators.app, name="indicators")
+app.add_typer(risk.app, name="risk")
+app.add_typer(cohort.app, name="cohort")
 
 
 def main() -> None:
