@@ -11,7 +11,6 @@ import itertools
 import re
 
 import pandas as pd
-import pytest
 
 from klynge.web._overview import overview_hierarchies
 
@@ -77,7 +76,7 @@ def test_no_small_count_on_any_page(api, dashboard):
                     assert int(text.replace(".", "").replace(",", "")) == 0 or \
                         int(text.replace(".", "").replace(",", "")) >= 5, (path, q, text)
             # The charts' data carry no counts below 5 either.
-            for spec in re.findall(r'<script type="application/json" class="vl-spec"[^>]*>(.*?)</script>', html, re.S):
+            for spec in re.findall(r'<script type="application/json" class="vl-spec"[^>]*>(.*?)</script>', html, re.DOTALL):
                 import json
 
                 assert _small_counts(json.loads(spec.replace("<\\/", "</"))) == [], (path, q)

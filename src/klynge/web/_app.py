@@ -91,12 +91,17 @@ def create_app(warehouse_dir: str | Path, *, config: dict[str, Any] | None = Non
     # The warehouse does not change while the app runs, so a view's answer for the same filters
     # is the same: keep the recent ones (the answers are never modified after they are made).
     @lru_cache(maxsize=int(config.get("cache_size", 1024)))
-    def view(name: str, f: Filters, *extra: str) -> dict:
+    def cached_view(name: str, f: Filters, *extra: str) -> dict:
         fn = {"meta": views.meta, "overview": views.overview, "catalogue": views.catalogue,
               "targets": views.targets, "risk": views.risk, "evaluation": views.evaluation}.get(name)
         if fn is not None:
             return fn(dash, f)
         return views.indicator(dash, extra[0], f, extra[1])
+
+    def view(name: str, f: Filters, *extra: str) -> dict:
+        if name in ("targets", "risk", "evaluation"):
+            f = Filters(lang=f.lang)      # these answers depend on the language only
+        return cached_view(name, f, *extra)
 
     app.state.view = view
 

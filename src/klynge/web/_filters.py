@@ -77,16 +77,19 @@ class Geography:
             council[f"municipality:{r.municipality_code}"] = f"council:{r.council_id}"
         return up, council
 
-    def options(self) -> list[tuple[str, list[tuple[str, str]]]]:
+    def options(self, lang: str = "da") -> list[tuple[str, list[tuple[str, str]]]]:
         """Geography choices grouped by level: [(level, [(key, name), ...]), ...]."""
         out = []
         for level in LEVELS:
             keys = sorted((k for k in self.names if k.startswith(level + ":")), key=lambda k: self.names[k])
-            out.append((level, [(k, self.names[k]) for k in keys]))
+            out.append((level, [(k, self.name(k, lang)) for k in keys]))
         return out
 
-    def name(self, key: str) -> str:
-        """The name of an area key like 'municipality:461'."""
+    def name(self, key: str, lang: str = "da") -> str:
+        """The name of an area key like 'municipality:461'; 'country:DK' is the warehouse's whole
+        population (a council's warehouse holds only its own municipalities)."""
+        if key == "country:DK":
+            return "Hele befolkningen" if lang == "da" else "Whole population"
         return self.names.get(key, key)
 
 
@@ -94,7 +97,7 @@ class Geography:
 class Filters:
     """What a page or API answer shows: period, geography, age group, sex and language."""
 
-    period_type: str = "year"
+    period_type: str = "quarter"
     period: str | None = None      # None: the latest period of the type
     geo: str = "country:DK"
     age: str = "all"

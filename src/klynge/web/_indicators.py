@@ -80,7 +80,7 @@ class IndicatorStore:
                             "where false")
         else:
             self.db.register("il_arrow", arrow)
-            self.db.execute("create table il as select * from il_arrow")
+            self.db.execute(f"create table il as select {_MASKED} from il_arrow")
             self.db.unregister("il_arrow")
         self.periods = {pt: [r[0] for r in self.db.execute(
             "select distinct period from il where period_type = ? order by 1", [pt]).fetchall()]
@@ -90,7 +90,7 @@ class IndicatorStore:
     def query(self, sql: str, params: list) -> pd.DataFrame:
         cur = self.db.cursor()
         try:
-            return _clean(cur.execute(sql, params).df())
+            return cur.execute(sql, params).df()
         finally:
             cur.close()
 
@@ -122,24 +122,28 @@ class IndicatorStore:
         return df.iloc[0].to_dict() if len(df) else None
 
 
-def _clean(df: pd.DataFrame) -> pd.DataFrame:
-    """Mask what rests on a suppressed count, whatever the stored table left published."""
-    if df.empty:
-        return df
-    units_hidden = df["n_units_suppressed"].fillna(False).astype(bool)
-    events_hidden = df["n_events_suppressed"].fillna(False).astype(bool)
-    row_hidden = df["suppressed"].fillna(False).astype(bool)
-    df["n_units"] = df["n_units"].astype("Float64").mask(units_hidden)
-    df["n_events"] = df["n_events"].astype("Float64").mask(events_hidden)
-    df["denominator"] = df["denominator"].mask(units_hidden | row_hidden)
-    df["numerator"] = df["numerator"].mask(events_hidden | row_hidden | df["numerator_suppressed"].fillna(False))
-    for col in ("value", "ci_low", "ci_high"):
-        df[col] = df[col].mask(row_hidden | df["value_suppressed"].fillna(False))
-    for col in ("std_value", "std_ci_low", "std_ci_high"):
-        df[col] = df[col].mask(row_hidden | df["std_value_suppressed"].fillna(False))
-    for col in ("smr", "smr_ci_low", "smr_ci_high"):
-        df[col] = df[col].mask(row_hidden | df["smr_suppressed"].fillna(False))
-    return df
+# What rests on a suppressed count is masked once, when the table is loaded, whatever the stored
+# table left published (its denominator is published beside a suppressed n_units).
+_HIDE_ROW = "coalesce(suppressed, false)"
+_MASKED = ", ".join([
+    "indicator_id", "period_type", "period", "level", "geo_code", "stratum_type", "stratum",
+    "case when coalesce(n_units_suppressed, false) then null else n_units end::double n_units",
+    "case when coalesce(n_events_suppressed, false) then null else n_events end::double n_events",
+    (f"case when coalesce(n_events_suppressed, false) or {_HIDE_ROW} or coalesce(numerator_suppressed, false) "
+     "then null else numerator end numerator"),
+    f"case when coalesce(n_units_suppressed, false) or {_HIDE_ROW} then null else denominator end denominator",
+    *[f"case when {_HIDE_ROW} or coalesce(value_suppressed, false) then null else {c} end {c}"
+      for c in ("value", "ci_low", "ci_high")],
+    *[f"case when {_HIDE_ROW} or coalesce(std_value_suppressed, false) then null else {c} end {c}"
+      for c in ("std_value", "std_ci_low", "std_ci_high")],
+    *[f"case when {_HIDE_ROW} or coalesce(smr_suppressed, false) then null else {c} end {c}"
+      for c in ("smr", "smr_ci_low", "smr_ci_high")],
+    "unit", "multiplier", "coalesce(n_units_suppressed, false) n_units_suppressed",
+    "coalesce(n_events_suppressed, false) n_events_suppressed",
+    "coalesce(numerator_suppressed, false) numerator_suppressed", "coalesce(value_suppressed, false) value_suppressed",
+    "coalesce(std_value_suppressed, false) std_value_suppressed", "coalesce(smr_suppressed, false) smr_suppressed",
+    f"{_HIDE_ROW} suppressed",
+])
 
 
 def _num(x) -> float | None:
@@ -152,48 +156,51 @@ def _f(v: float) -> float | None:
     return None if np.isnan(v) else float(v)
 
 
-def spc(info: IndicatorInfo, series: pd.DataFrame, chart: str = "control") -> dict:
+def _arr(series, col: str) -> np.ndarray:
+    return np.asarray(series[col], dtype=float)
+
+
+def spc(info: IndicatorInfo, series, chart: str = "control", points: bool = True) -> dict:
     """Run or control chart of a published series, with the Anhøj rules (klynge.stats.qic).
 
-    Proportions get a P chart, rates of counts a U chart (events over person-time), other
-    values (means, rates of amounts) an I chart; ``chart="run"`` gives a run chart of the
-    values. Suppressed periods are missing points (they take no part in the centre line or
-    the runs analysis).
+    ``series`` is a DataFrame or a mapping of equal-length arrays (period, value, numerator,
+    denominator, suppressed). Proportions get a P chart, rates of counts a U chart (events over
+    person-time), other values (means, rates of amounts) an I chart; ``chart="run"`` gives a
+    run chart of the values. Suppressed periods are missing points (they take no part in the
+    centre line or the runs analysis). ``points=False`` returns the summary only.
     """
-    if series.empty:
+    x = list(series["period"])
+    if not x:
         return {"chart": chart, "points": [], "signal": None}
-    x = series["period"].tolist()
-    value = series["value"].astype(float).to_numpy()
+    value = _arr(series, "value")
     if chart == "run":
         kind, q = "run", qic(value, x=x, chart="run")
-    elif info.family == "proportion":
-        kind = "p"
-        q = qic(series["numerator"].astype(float).to_numpy(), series["denominator"].astype(float).to_numpy(), x=x,
-                chart="p", multiply=info.multiplier)
-    elif info.family == "rate" and info.numerator_is_count:
-        kind = "u"
-        q = qic(series["numerator"].astype(float).to_numpy(), series["denominator"].astype(float).to_numpy(), x=x,
-                chart="u", multiply=info.multiplier)
+    elif info.family == "proportion" or (info.family == "rate" and info.numerator_is_count):
+        kind = "p" if info.family == "proportion" else "u"
+        q = qic(_arr(series, "numerator"), _arr(series, "denominator"), x=x, chart=kind, multiply=info.multiplier)
     else:
         kind, q = "i", qic(value, x=x, chart="i")
-    pts = q.points.reset_index(drop=True)
-    values = series["value"].astype(float).to_numpy()
-    published = ~series["suppressed"].astype(bool).to_numpy() & ~np.isnan(values)
-    cols = {c: pts[c].astype(float).to_numpy() if c in pts else np.full(len(pts), np.nan)
-            for c in ("cl", "lcl", "ucl")}
-    sigma = pts["sigma_signal"].astype(bool).to_numpy() & published
-    runs_flag = pts["runs_signal"].astype(bool).to_numpy()
-    points = [{"period": x[i], "value": float(values[i]) if published[i] else None, "suppressed": not published[i],
-               "cl": _f(cols["cl"][i]), "lcl": _f(cols["lcl"][i]), "ucl": _f(cols["ucl"][i]),
-               "sigma_signal": bool(sigma[i]), "runs_signal": bool(runs_flag[i])}
-              for i in range(len(pts))]
     summary = q.summary.iloc[-1]
     runs = bool(summary["runs_signal"])
     sigma = int(summary["n_sigma_signals"]) if not pd.isna(summary["n_sigma_signals"]) else 0
-    return {"chart": kind, "points": points, "runs_signal": runs, "sigma_signals": sigma,
-            "longest_run": _num(summary["longest_run"]), "longest_run_max": _num(summary["longest_run_max"]),
-            "n_crossings": _num(summary["n_crossings"]), "n_crossings_min": _num(summary["n_crossings_min"]),
-            "signal": "runs" if runs else ("sigma" if sigma else "none")}
+    out = {"chart": kind, "runs_signal": runs, "sigma_signals": sigma,
+           "longest_run": _num(summary["longest_run"]), "longest_run_max": _num(summary["longest_run_max"]),
+           "n_crossings": _num(summary["n_crossings"]), "n_crossings_min": _num(summary["n_crossings_min"]),
+           "signal": "runs" if runs else ("sigma" if sigma else "none")}
+    if not points:
+        return out
+    values = value
+    pts = q.points.reset_index(drop=True)
+    published = ~np.asarray(series["suppressed"], dtype=bool) & ~np.isnan(values)
+    cols = {c: pts[c].astype(float).to_numpy() if c in pts else np.full(len(pts), np.nan)
+            for c in ("cl", "lcl", "ucl")}
+    sigma_flag = pts["sigma_signal"].astype(bool).to_numpy() & published
+    runs_flag = pts["runs_signal"].astype(bool).to_numpy()
+    points = [{"period": x[i], "value": float(values[i]) if published[i] else None, "suppressed": not published[i],
+               "cl": _f(cols["cl"][i]), "lcl": _f(cols["lcl"][i]), "ucl": _f(cols["ucl"][i]),
+               "sigma_signal": bool(sigma_flag[i]), "runs_signal": bool(runs_flag[i])}
+              for i in range(len(pts))]
+    return out | {"points": points}
 
 
 def compare(info: IndicatorInfo, units: pd.DataFrame, national: dict | None) -> tuple[list[dict], dict | None]:

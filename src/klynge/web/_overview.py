@@ -71,9 +71,9 @@ def build_overview_long(raw, geo: Geography) -> pd.DataFrame:
     The municipality rows of every mart are summed to every area level, age level (5-year bands
     only for the population) and sex total in one DuckDB query with grouping sets.
     """
-    sets, cases_geo, cases_age = [], [], []
-    for level, acol in _AREAS.items():
-        for age, agecol in _AGES.items():
+    sets, cases_geo = [], []
+    for acol in _AREAS.values():
+        for agecol in _AGES.values():
             for sex in (True, False):
                 sets.append("(" + ", ".join(["period", "measure", *(c for c in (acol, agecol) if c),
                                              *(["sex"] if sex else [])]) + ")")

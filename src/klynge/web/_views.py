@@ -76,7 +76,7 @@ def decimals_for(info: IndicatorInfo) -> int:
 def _count_cell(value, suppressed: bool, lang: str) -> dict:
     v = _n(value)
     hidden = bool(suppressed) or (v is None)
-    return {"value": None if hidden else int(round(v)), "suppressed": bool(suppressed),
+    return {"value": None if hidden else round(v), "suppressed": bool(suppressed),
             "text": fmt_count(None if hidden else v, lang, suppressed=bool(suppressed))}
 
 
@@ -96,7 +96,7 @@ def meta(dash: Dashboard, f: Filters) -> dict:
         "periods": dash.indicators.periods,
         "overview_years": dash.overview.periods,
         "geographies": [{"level": lv, "label": t(lv, lang), "options": [{"key": k, "name": n} for k, n in opts]}
-                        for lv, opts in dash.geo.options() if opts],
+                        for lv, opts in dash.geo.options(lang) if opts],
         "ages": [{"key": "all", "label": t("all_ages", lang)}] + [{"key": a, "label": a} for a in AGE_GROUPS],
         "sexes": [{"key": "all", "label": t("all", lang)}] + [{"key": s, "label": t(s, lang)} for s in SEXES],
         "privacy": {"min_cell": DEFAULT_POLICY.min_cell, "mark": f"<{DEFAULT_POLICY.min_cell}",
@@ -121,7 +121,7 @@ def overview(dash: Dashboard, f: Filters) -> dict:
     if year not in years:
         year = years[-1] if years else None
     notes = [t("overview_year_note", lang)]
-    out = {"year": year, "geo": f.geo, "geo_name": dash.geo.name(f.geo), "notes": notes}
+    out = {"year": year, "geo": f.geo, "geo_name": dash.geo.name(f.geo, lang), "notes": notes}
     if year is None:
         return out | {"empty": True, "charts": {}, "tables": {}}
     cells = dash.overview.cells(year, f.geo)
@@ -242,23 +242,32 @@ def catalogue(dash: Dashboard, f: Filters) -> dict:
     period = _period(dash, f)
     stratum = f.stratum
     series = dash.indicators.series(f.period_type, f.geo, stratum)
-    groups = {k: g.reset_index(drop=True) for k, g in series.groupby("indicator_id")} if len(series) else {}
+    cols = {c: series[c].to_numpy() for c in series.columns}
+    ids = cols.get("indicator_id", np.array([], dtype=object))
+    bounds: dict[str, tuple[int, int]] = {}
+    if len(ids):
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        ends = np.r_[starts[1:], len(ids)]
+        bounds = {ids[a]: (int(a), int(b)) for a, b in zip(starts, ends, strict=True)}
     rows = []
     for ind_id, info in dash.indicators.info.items():
-        s = groups.get(ind_id)
         cur = None
-        trend = {"signal": None}
-        if s is not None:
-            s = s[s["period"] <= period] if period else s
-            match = s[s["period"] == period]
-            cur = match.iloc[0].to_dict() if len(match) else None
-            trend = spc(info, s)
+        trend: dict = {"signal": None}
+        if ind_id in bounds:
+            a, b = bounds[ind_id]
+            periods = cols["period"][a:b]
+            if period:
+                b = a + int(np.searchsorted(periods, period, side="right"))
+            part = {c: cols[c][a:b] for c in ("period", "value", "numerator", "denominator", "suppressed")}
+            if b > a and cols["period"][b - 1] == period:
+                cur = {c: cols[c][b - 1] for c in cols}
+            trend = spc(info, part, points=False)
         rows.append({"indicator": info.as_dict(lang), "period": period, **_value_row(info, cur, lang),
                      "signal": trend.get("signal"),
                      "signal_text": _signal_text(trend.get("signal"), lang)})
     notes = [t("stratum_note", lang)] if f.age != "all" and f.sex != "all" else []
     return {"period_type": f.period_type, "period": period, "period_text": fmt_period(period, lang) if period else "",
-            "geo": f.geo, "geo_name": dash.geo.name(f.geo), "stratum": list(stratum), "indicators": rows,
+            "geo": f.geo, "geo_name": dash.geo.name(f.geo, lang), "stratum": list(stratum), "indicators": rows,
             "notes": notes}
 
 
@@ -305,7 +314,7 @@ def indicator(dash: Dashboard, ind_id: str, f: Filters, chart: str = "control") 
     cur = dash.indicators.cell(ind_id, f.period_type, period, f.geo, stratum) if period else None
     title = info.title[lang]
     specs = {
-        "trend": charts.spc_chart(trend["points"], f"{title}: {dash.geo.name(f.geo)}", unit, lang, chart == "run"),
+        "trend": charts.spc_chart(trend["points"], f"{title}: {dash.geo.name(f.geo, lang)}", unit, lang, chart == "run"),
         "funnel": charts.funnel_chart(rows, curve, names, t("funnel", lang), unit, lang),
         "tilemap": charts.tile_map(rows, dash.geo.tiles.to_dict("records"), names, t("tilemap", lang), unit, lang),
         "crude_std": charts.crude_vs_std([r for r in rows if r["selected"]] if f.level != "country" else rows, names,
@@ -313,7 +322,7 @@ def indicator(dash: Dashboard, ind_id: str, f: Filters, chart: str = "control") 
     }
     outliers = [r["name"] for r in rows if r["category"] in ("above", "below")]
     return {"indicator": info.as_dict(lang), "period_type": f.period_type, "period": period,
-            "period_text": fmt_period(period, lang) if period else "", "geo": f.geo, "geo_name": dash.geo.name(f.geo),
+            "period_text": fmt_period(period, lang) if period else "", "geo": f.geo, "geo_name": dash.geo.name(f.geo, lang),
             "stratum": list(stratum), "chart": chart, "current": _value_row(info, cur, lang),
             "national": _value_row(info, national, lang), "trend": trend,
             "signal_text": _signal_text(trend.get("signal"), lang), "municipalities": rows,
@@ -350,7 +359,7 @@ def targets(dash: Dashboard, f: Filters) -> dict:
                   for p, v in zip(periods, values, strict=True)]
         title = (tg.title or {}).get(lang) or info.title[lang]
         entry = {"id": tg.id, "title": title, "indicator": info.as_dict(lang), "geo": geo,
-                 "geo_name": dash.geo.name(geo), "target": tg.target,
+                 "geo_name": dash.geo.name(geo, lang), "target": tg.target,
                  "target_text": fmt_number(tg.target, dec, lang), "date": tg.date.isoformat(),
                  "date_text": _date_text(tg.date, lang), "direction": tg.direction,
                  "direction_text": t(tg.direction, lang), **st,

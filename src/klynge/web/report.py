@@ -44,7 +44,7 @@ def indicator_text(entry: dict, target: dict | None, lang: str) -> str:
     period = entry["period_text"]
     if lang == "da":
         parts = [f"{entry['geo_name']}: {cur['value']['text'] or 'ingen værdi'} {ind['unit']} i {period}"
-                 + (f" (landsværdi {nat['value']['text']})." if entry["geo"] != "country:DK" else ".")]
+                 + (f" (hele befolkningen {nat['value']['text']})." if entry["geo"] != "country:DK" else ".")]
         parts.append(f"Udvikling: {entry['signal_text'].lower() or 'for få punkter til en vurdering'}.")
         above = [r["name"] for r in entry["municipalities"] if r["category"] == "above"]
         below = [r["name"] for r in entry["municipalities"] if r["category"] == "below"]
@@ -59,7 +59,7 @@ def indicator_text(entry: dict, target: dict | None, lang: str) -> str:
                          f"{target['status_text'].lower()}.")
     else:
         parts = [f"{entry['geo_name']}: {cur['value']['text'] or 'no value'} {ind['unit']} in {period}"
-                 + (f" (national value {nat['value']['text']})." if entry["geo"] != "country:DK" else ".")]
+                 + (f" (whole population {nat['value']['text']})." if entry["geo"] != "country:DK" else ".")]
         parts.append(f"Trend: {entry['signal_text'].lower() or 'too few points to assess'}.")
         above = [r["name"] for r in entry["municipalities"] if r["category"] == "above"]
         below = [r["name"] for r in entry["municipalities"] if r["category"] == "below"]
