@@ -72,6 +72,11 @@ def _party(sector: str | None, ident: str | None) -> str | None:
     return f"{sector}:{ident}"
 
 
+def _order(item: dict[str, Any]) -> tuple[str, ...]:
+    """Newest first, ties broken by content, so the order does not depend on how rows were stored."""
+    return (item["time"], item["kind"], item.get("ref") or "", item.get("code") or "", item["title"], item["detail"])
+
+
 def exists(con, person_id: str) -> bool:
     """Whether the warehouse has this person."""
     return bool(con.con.execute("SELECT count(*) FROM input__person WHERE person_id = ?", [person_id]).fetchone()[0])
@@ -129,11 +134,11 @@ def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks:
     residence = [{"municipality_code": r["municipality_code"], "municipality": munis.get(r["municipality_code"], ""),
                   "valid_from": _iso(r["valid_from"]), "valid_to": _iso(r["valid_to"]),
                   "current": r["valid_from"] <= as_of and (r["valid_to"] is None or r["valid_to"] > as_of)}
-                 for r in _rows(raw, "SELECT * FROM input__residence WHERE person_id = ? ORDER BY valid_from DESC",
+                 for r in _rows(raw, "SELECT * FROM input__residence WHERE person_id = ? ORDER BY valid_from DESC, municipality_code",
                                 [person_id])]
     gp = [{"clinic_id": r["clinic_id"], "valid_from": _iso(r["valid_from"]), "valid_to": _iso(r["valid_to"]),
            "current": r["valid_from"] <= as_of and (r["valid_to"] is None or r["valid_to"] > as_of)}
-          for r in _rows(raw, "SELECT * FROM input__gp_listing WHERE person_id = ? ORDER BY valid_from DESC", [person_id])]
+          for r in _rows(raw, "SELECT * FROM input__gp_listing WHERE person_id = ? ORDER BY valid_from DESC, clinic_id", [person_id])]
 
     items: list[dict[str, Any]] = []
     hidden: dict[int, int] = defaultdict(int)
@@ -150,7 +155,7 @@ def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks:
                       "sector_label": label(sector or "national", lang), "party": party, "title": title,
                       "detail": detail, "code": code, "ref": ref, **more})
 
-    contacts = _rows(raw, "SELECT * FROM input__hospital_contact WHERE person_id = ? ORDER BY start_time", [person_id])
+    contacts = _rows(raw, "SELECT * FROM input__hospital_contact WHERE person_id = ? ORDER BY start_time, contact_id", [person_id])
     contact_party = {}
     for c in contacts:
         party = _party("hospital", c["hospital_id"])
@@ -160,15 +165,19 @@ def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks:
             f"{hospitals.get(c['hospital_id'], c['hospital_id'])}, {unit.get('unit_name', c['specialty'])}",
             f"{label(c['priority'], lang)}; {_iso(c['start_time'])} – {_iso(c['end_time']) or ''}".strip(),
             c["contact_type"], c["contact_id"], end=_iso(c["end_time"]), priority=c["priority"])
-    diagnoses = _rows(raw, "SELECT d.*, c.start_time, c.hospital_id FROM input__diagnosis d JOIN input__hospital_contact c "
-                           "USING (contact_id) WHERE c.person_id = ? ORDER BY c.start_time", [person_id])
+    # in the person index diagnoses and procedures carry their contact's person_id
+    indexed = getattr(con, "indexed", False)
+    extra = (" EXCLUDE (person_id)", " AND {t}.person_id = ?", [person_id]) if indexed else ("", "", [])
+    diagnoses = _rows(raw, f"SELECT d.*{extra[0]}, c.start_time, c.hospital_id FROM input__diagnosis d "
+                           f"JOIN input__hospital_contact c USING (contact_id) WHERE c.person_id = ?"
+                           f"{extra[1].format(t='d')} ORDER BY c.start_time, d.contact_id, d.diagnosis_code", [person_id, *extra[2]])
     for d in diagnoses:
         if d["refuted"]:
             continue
         add(d["start_time"], "diagnosis", "hospital", contact_party[d["contact_id"]], d["diagnosis_code"],
             "A" if d["diagnosis_type"] == "A" else "B", d["diagnosis_code"], d["contact_id"])
-    for pr in _rows(raw, "SELECT p.*, c.start_time FROM input__procedure p JOIN input__hospital_contact c USING (contact_id) "
-                         "WHERE c.person_id = ?", [person_id]):
+    for pr in _rows(raw, f"SELECT p.*{extra[0]}, c.start_time FROM input__procedure p JOIN input__hospital_contact c "
+                         f"USING (contact_id) WHERE c.person_id = ?{extra[1].format(t='p')}", [person_id, *extra[2]]):
         add(pr["procedure_time"] or pr["start_time"], "procedure", "hospital", contact_party[pr["contact_id"]],
             pr["procedure_code"], "", pr["procedure_code"], pr["contact_id"])
     for s in _rows(raw, "SELECT * FROM input__municipal_service WHERE person_id = ?", [person_id]):
@@ -196,7 +205,7 @@ def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks:
         return _party(a["sector"], a["organisation_id"])
 
     upcoming = []
-    for a in _rows(raw, "SELECT * FROM input__appointment WHERE person_id = ? ORDER BY start_time", [person_id]):
+    for a in _rows(raw, "SELECT * FROM input__appointment WHERE person_id = ? ORDER BY start_time, appointment_id", [person_id]):
         party = appointment_party(a)
         if _instant(a["start_time"]) >= day_end:
             if a["status"] != "booked":
@@ -213,7 +222,7 @@ def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks:
                 label(a["status"], lang), a["status"], a["appointment_id"])
 
     letters = []
-    for m in _rows(raw, "SELECT * FROM input__message WHERE person_id = ? ORDER BY sent_time", [person_id]):
+    for m in _rows(raw, "SELECT * FROM input__message WHERE person_id = ? ORDER BY sent_time, message_id", [person_id]):
         party = _party(m["sender_sector"], m["sender_id"])
         text = (m["text"] or "") if viewer.identified else ""
         before = len(items)
@@ -224,7 +233,7 @@ def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks:
             letters.append(items[-1])
 
     # lab results with the habitual value, per analysis
-    labs_raw = _rows(raw, "SELECT * FROM input__lab_result WHERE person_id = ? ORDER BY sample_time", [person_id])
+    labs_raw = _rows(raw, "SELECT * FROM input__lab_result WHERE person_id = ? ORDER BY sample_time, npu_code, value", [person_id])
     labs_by_code: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in labs_raw:
         if _instant(r["sample_time"]) >= day_end:
@@ -265,7 +274,7 @@ def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks:
 
     latest_admission = None
     for s in _rows(raw, "SELECT * FROM core__stay WHERE person_id = ? AND is_admission AND start_time < ? "
-                        "ORDER BY start_time DESC", [person_id, day_end]):
+                        "ORDER BY start_time DESC, stay_id", [person_id, day_end]):
         party = _party("hospital", s["hospital_id"])
         if _hidden_by(blocks, viewer, "hospital", party) is not None:
             continue
@@ -276,7 +285,7 @@ def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks:
                             "ongoing": s["end_time"] is None or _instant(s["end_time"]) >= day_end}
         break
 
-    items.sort(key=lambda i: i["time"], reverse=True)
+    items.sort(key=_order, reverse=True)
     return {
         "person": person,
         "as_of": as_of.isoformat(),
@@ -287,9 +296,9 @@ def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks:
         "timeline": items[:MAX_TIMELINE],
         "timeline_total": len(items),
         "upcoming_appointments": upcoming,
-        "diagnoses": sorted(diag_overview.values(), key=lambda o: o["last"], reverse=True),
+        "diagnoses": sorted(diag_overview.values(), key=lambda o: (o["last"], o["code"]), reverse=True),
         "latest_admission": latest_admission,
-        "letters": sorted(letters, key=lambda i: i["time"], reverse=True)[:5],
+        "letters": sorted(letters, key=_order, reverse=True)[:5],
         "labs": labs,
         "hidden": {"total": sum(hidden.values()), "by_block": {str(k): v for k, v in sorted(hidden.items())}},
     }

@@ -19,6 +19,7 @@ from klynge.access._consent import ConsentStore
 from klynge.access._export import citizen_access_report
 from klynge.access._roles import AccessDenied, Principal, Role, authorize
 from klynge.access._users import UserStore
+from klynge.citizen._index import build_person_index, open_person_index
 from klynge.citizen._record import Viewer, assemble_record, exists, search_record
 from klynge.citizen._status import StatusStore
 from klynge.contracts import CPR_PATTERN
@@ -49,8 +50,9 @@ def valid_person_id(person_id: str) -> bool:
 class _Cursor:
     """A per-call DuckDB cursor with the ``.con`` shape the record code reads from."""
 
-    def __init__(self, raw) -> None:
+    def __init__(self, raw, indexed: bool = False) -> None:
         self.con = raw.cursor()
+        self.indexed = indexed
 
     def close(self) -> None:
         self.con.close()
@@ -83,6 +85,7 @@ class CitizenService:
         self.warehouse_dir = Path(self.warehouse_dir)
         self.state_dir = Path(self.state_dir) if self.state_dir is not None else self.warehouse_dir
         self._con = open_warehouse(self.warehouse_dir)
+        self._index = open_person_index(self.warehouse_dir, self.state_dir)
         self._lock = threading.Lock()
         if self.as_of is None:
             end = read_manifest(self.warehouse_dir).get("period", {}).get("end")
@@ -96,7 +99,18 @@ class CitizenService:
     # -- helpers ---------------------------------------------------------------------------
     def _cursor(self) -> _Cursor:
         with self._lock:
+            if self._index is not None:
+                return _Cursor(self._index, indexed=True)
             return _Cursor(self._con.con)
+
+    def build_index(self) -> Path:
+        """Build (or rebuild) the person-sorted index for the current build and start using it."""
+        path = build_person_index(self.warehouse_dir, self.state_dir)
+        with self._lock:
+            if self._index is not None:
+                self._index.close()
+            self._index = open_person_index(self.warehouse_dir, self.state_dir)
+        return path
 
     def relations(self, person_id: str) -> CareRelations:
         cur = self._cursor()

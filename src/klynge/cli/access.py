@@ -234,6 +234,21 @@ def identity_pseudonymise(
     console.print(f"{result.identities} identiteter gemt i identitetsregistret.")
 
 
+@citizen_app.command("index")
+def citizen_index(warehouse: Warehouse, state: State = None) -> None:
+    """Build the person-sorted index that makes one citizen's record fast (rerun after each build).
+
+    Example: klynge citizen index -w wh
+    """
+    import time
+
+    from klynge.citizen._index import build_person_index
+
+    t = time.perf_counter()
+    path = build_person_index(warehouse, _state(warehouse, state))
+    console.print(f"Borgerindeks skrevet til {path} på {time.perf_counter() - t:.1f} s.")
+
+
 @citizen_app.command("serve")
 def citizen_serve(warehouse: Warehouse, host: str = "127.0.0.1", port: int = 8010, state: State = None) -> None:
     """Serve the citizen overview (pages and API) with uvicorn.
