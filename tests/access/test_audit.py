@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 
 import pytest
@@ -35,7 +36,7 @@ def test_append_and_verify(tmp_path):
     assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
     assert entries[0]["prev"] == "0" * 64
     # the chain: each entry's prev is the previous entry's hash, recomputed independently
-    for a, b in zip(entries, entries[1:], strict=False):
+    for a, b in itertools.pairwise(entries):
         assert b["prev"] == a["hash"]
     for e in entries:
         body = {k: v for k, v in e.items() if k != "hash"}

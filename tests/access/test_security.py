@@ -7,7 +7,13 @@ import warnings
 
 from fastapi import FastAPI, Request
 
-from klynge.access._security import SECURITY_HEADERS, CPRScrubFilter, SecuritySettings, install_security, mask_cpr
+from klynge.access._security import (
+    SECURITY_HEADERS,
+    CPRScrubFilter,
+    SecuritySettings,
+    install_security,
+    mask_cpr,
+)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

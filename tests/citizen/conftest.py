@@ -6,10 +6,9 @@ log go to a temporary state folder, so tests never write into the warehouse.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date
-
-import warnings
 
 import pytest
 

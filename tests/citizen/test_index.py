@@ -27,7 +27,7 @@ def test_index_equals_warehouse(synthetic_warehouse, sql, tmp_path):
     for pid in pids:
         rel = plain.relations(pid)
         assert indexed.relations(pid) == rel
-        org = sorted(rel.organisations)[0]
+        org = min(rel.organisations)
         p = Principal("t", Role.CLINICIAN, org)
         a = plain.read(p, pid, purpose="treatment")
         b = indexed.read(p, pid, purpose="treatment")

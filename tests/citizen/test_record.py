@@ -133,7 +133,7 @@ def test_lookup_by_cpr(citizen_env):
 
 def test_cookie_session_needs_csrf(citizen_env):
     env = citizen_env
-    from starlette.testclient import TestClient   # a fresh client with its own cookie jar
+    from starlette.testclient import TestClient  # a fresh client with its own cookie jar
     client = TestClient(env.app)
     r = client.post("/api/auth/login", json={"user": "clin_gp", "password": "correct horse battery staple"})
     assert r.status_code == 200

@@ -13,13 +13,13 @@ from klynge.access._security import SecuritySettings, install_security, mask_cpr
 from klynge.access._users import LoginThrottled, Throttle, UserStore
 
 __all__ = [
+    "PERMISSIONS",
     "AccessDenied",
     "AuditLog",
     "Block",
     "CareRelations",
     "ConsentStore",
     "LoginThrottled",
-    "PERMISSIONS",
     "Principal",
     "Role",
     "SecuritySettings",

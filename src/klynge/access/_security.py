@@ -59,7 +59,7 @@ class CPRScrubFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string: keep the raw message
+        except Exception:  # noqa: BLE001  (a broken format string: keep the raw message)
             message = str(record.msg)
         if _CPR.search(message):
             record.msg = mask_cpr(message)
@@ -177,7 +177,7 @@ class SecurityMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_with_headers)
-        except Exception:  # never leak details (which may hold data) to the client
+        except Exception:  # noqa: BLE001  (never leak details, which may hold data, to the client)
             logging.getLogger("klynge").error("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if not started:
                 await _send_json(send, 500, {"detail": "internal error"})

@@ -10,11 +10,11 @@ from klynge.citizen._service import PURPOSES, CitizenService, NotFound, valid_pe
 from klynge.citizen._status import StatusStore
 
 __all__ = [
+    "PURPOSES",
     "CitizenService",
     "Habitual",
     "HabitualRule",
     "NotFound",
-    "PURPOSES",
     "StatusStore",
     "Viewer",
     "annotate_series",

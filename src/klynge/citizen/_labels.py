@@ -179,10 +179,10 @@ _DENIALS = (  # substring of the reason -> (Danish, English)
                           "Your organisation has no care relation with this citizen.")),
     ("no citizen with a care relation", ("Ingen borger med det CPR-nummer har en behandlingsrelation til din organisation.",
                                          "No citizen with that CPR number has a care relation with your organisation.")),
-    ("blocked", ("Borgeren har frabedt sig, at din organisation ser oplysningerne. Kun værdispring med en begrundelse "
-                 "kan ophæve det.",
-                 "The citizen has blocked access for your organisation; only an emergency override with a reason "
-                 "lifts the block.")),
+    ("blocked", (("Borgeren har frabedt sig, at din organisation ser oplysningerne. Kun værdispring med en "
+                  "begrundelse kan ophæve det."),
+                 ("The citizen has blocked access for your organisation; only an emergency override with a reason "
+                  "lifts the block."))),
     ("purpose", ("Formålet er ikke tilladt for din rolle.", "That purpose is not allowed for your role.")),
     ("may not", ("Din rolle giver ikke adgang til dette.", "Your role does not give access to this.")),
 )

@@ -96,7 +96,7 @@ def _hidden_by(blocks: list[Block], viewer: Viewer, sector: str | None, party: s
 
 def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks: list[Block] = (),
                     identity: Identity | None = None, lang: str = "da",
-                    rule: HabitualRule = HabitualRule()) -> dict[str, Any]:
+                    rule: HabitualRule | None = None) -> dict[str, Any]:
     """Assemble the record of ``person_id`` as it stands on ``as_of`` for ``viewer``.
 
     Returns a JSON-ready dict with ``person``, ``residence``, ``gp``, ``timeline``,
@@ -111,6 +111,7 @@ def assemble_record(con, person_id: str, *, as_of: date, viewer: Viewer, blocks:
     >>> rec["timeline"][0]["kind"]  # doctest: +SKIP
     'lab_result'
     """
+    rule = rule or HabitualRule()
     raw = con.con
     people = _rows(raw, "SELECT person_id, birth_date, sex, death_date FROM input__person WHERE person_id = ?",
                    [person_id])

@@ -17,10 +17,10 @@ from klynge.identity._store import (
 
 __all__ = [
     "CPR",
+    "KEY_ENV",
     "Identity",
     "IdentityStore",
     "InvalidCPR",
-    "KEY_ENV",
     "MissingKey",
     "PseudonymiseResult",
     "Pseudonymiser",
