@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_foundation import machine, run_child, write_block  # noqa: E402
+from bench_foundation import machine, run_child, write_block
 
 BEGIN, END = "<!-- citizen-benchmark:begin -->", "<!-- citizen-benchmark:end -->"
 
@@ -116,7 +115,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     res, wall, rss = run_child(CHILD, str(args.warehouse), str(work / "state"), str(args.sample))
     aud, _, _ = run_child(VERIFY, str(work / "audit"), str(args.audit_entries))
-    ms = lambda s: f"{s * 1000:,.0f} ms"  # noqa: E731
+    ms = lambda s: f"{s * 1000:,.0f} ms"
     block = f"""{BEGIN}
 Measured by `benchmarks/bench_citizen.py` on {machine()}; warehouse of {res['persons']:,} persons
 (read-only; state and index in a separate folder), as of the end of its period; {res['n']} random
