@@ -50,6 +50,8 @@ def register(app: typer.Typer) -> None:
         period_type: Annotated[str, typer.Option(help="year, quarter or month.")] = "quarter",
         period: Annotated[str | None, typer.Option(help="e.g. 2025-Q3; default the latest.")] = None,
         targets: Annotated[Path | None, typer.Option(help="The council's targets (YAML).")] = None,
+        indicator: Annotated[list[str] | None, typer.Option(help="Only these indicators (repeat the option).")]
+        = None,
     ) -> None:
         """Write the meeting report: overview, targets and every indicator with a short text.
 
@@ -59,9 +61,9 @@ def register(app: typer.Typer) -> None:
         from klynge.web.report import write_report
 
         try:
-            path = write_report(warehouse, out, lang=lang, targets=targets,
+            path = write_report(warehouse, out, lang=lang, targets=targets, indicators=indicator or None,
                                 filters=Filters(period_type=period_type, period=period, geo=geo, lang=lang))
-        except ValueError as exc:
+        except (ValueError, KeyError) as exc:
             console.print(f"[bold red]Fejl:[/] {exc}")
             raise typer.Exit(2) from exc
         console.print(f"Skrev {path}")

@@ -159,6 +159,15 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "This page fills when evaluation results exist in the warehouse (tables evaluation__*).",
     },
     "segment": {"da": "Segment", "en": "Segment"},
+    "risk_area_note": {
+        "da": "Risikosegmenterne er opgjort pr. kommune og for hele befolkningen; her vises hele befolkningen.",
+        "en": "Risk segments are summarised by municipality and for the whole population; the whole population is shown.",
+    },
+    "admitted": {"da": "Indlagte borgere (12 mdr.)", "en": "Citizens admitted (12 months)"},
+    "acute_admissions": {"da": "Akutte indlæggelser (12 mdr.)", "en": "Acute admissions (12 months)"},
+    "cost_before": {"da": "Udgift pr. borger, året før (kr.)", "en": "Cost per citizen, year before (DKK)"},
+    "mortality_12m": {"da": "Døde inden 12 mdr. (%)", "en": "Died within 12 months (%)"},
+    "reference_date": {"da": "Opgørelsesdag", "en": "Reference day"},
     "table": {"da": "Tabel", "en": "Table"},
     # report
     "report_title": {"da": "Mødemateriale: sundhedsrådets overblik", "en": "Meeting report: the health council's overview"},

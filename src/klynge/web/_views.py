@@ -36,6 +36,7 @@ class Dashboard:
     risk_tables: list[str] = field(default_factory=list)
     evaluation_tables: list[str] = field(default_factory=list)
     risk_counts: list[dict] = field(default_factory=list)
+    risk_summary: pd.DataFrame | None = None
 
     @classmethod
     def load(cls, warehouse: Path, targets: str | Path | None = None) -> Dashboard:
@@ -47,12 +48,27 @@ class Dashboard:
         overview = OverviewStore.from_warehouse(raw, geo)
         indicators = IndicatorStore(raw)
         tables = raw.sql("select table_name from information_schema.tables").df()["table_name"].tolist()
-        risk = sorted(n for n in tables if n.startswith(("risk__", "marts__risk_")))
+        tables += _attach_risk(con, Path(warehouse))
+        risk = sorted({n for n in tables if n.startswith(("risk__", "marts__risk_"))})
         evaluation = sorted(n for n in tables if n.startswith(("evaluation__", "marts__evaluation")))
         dash = cls(Path(warehouse), geo, overview, indicators,
                    load_targets(targets, known=set(indicators.info)), risk, evaluation)
-        dash.risk_counts = _risk_counts(raw, risk)
+        if "risk__segment_summary" in risk:
+            # The risk module's own gated sizes table: shown as it is, never recounted (a second
+            # gate of the same counts could hide other cells and give suppressed ones away).
+            dash.risk_summary = raw.sql("select * from risk__segment_summary").df()
+        else:
+            dash.risk_counts = _risk_counts(raw, [n for n in risk if n != "risk__score"])
         return dash
+
+
+def _attach_risk(con, warehouse: Path) -> list[str]:
+    """The risk module's results (Parquet beside the build) as views, when it has run."""
+    try:
+        from klynge.risk import attach_risk
+    except ImportError:
+        return []
+    return list(attach_risk(con, warehouse))
 
 
 # ---------------------------------------------------------------- helpers
@@ -408,11 +424,46 @@ def risk(dash: Dashboard, f: Filters) -> dict:
     lang = f.lang
     if not dash.risk_tables:
         return {"available": False, "message": t("risk_pending", lang), "tables": []}
+    if dash.risk_summary is not None:
+        return risk_segments(dash.risk_summary, f)
     tables = []
     for entry in dash.risk_counts:
         segs = [s | {"text": fmt_count(s["n"], lang, suppressed=s["suppressed"])} for s in entry["segments"]]
         tables.append({"table": entry["table"], "column": entry.get("column"), "segments": segs})
     return {"available": True, "message": "", "tables": tables}
+
+
+def risk_segments(summary: pd.DataFrame, f: Filters) -> dict:
+    """Segments of the risk module's gated summary for a municipality or the whole population.
+
+    The summary is by segment and municipality (``municipality_code`` 'all' for the whole
+    population); other areas show the whole population, with a note.
+    """
+    lang = f.lang
+    level, code = f.geo.split(":", 1)
+    key = code if level == "municipality" else "all"
+    rows = summary[summary["municipality_code"].astype(str) == key]
+    notes = [] if level in ("municipality", "country") else [t("risk_area_note", lang)]
+    total = rows[rows["segment"] == "all"]
+    total_n = None if total.empty or bool(total["persons_suppressed"].iat[0]) else _n(total["persons"].iat[0])
+    segments = []
+    for r in rows.to_dict("records"):
+        persons = _count_cell(r.get("persons"), bool(r.get("persons_suppressed")), lang)
+        share = None if persons["value"] is None or not total_n else 100 * persons["value"] / total_n
+        segments.append({
+            "segment": r["segment"], "persons": persons,
+            "share": _value_cell(share, persons["suppressed"], lang),
+            "persons_admitted": _count_cell(r.get("persons_admitted"), bool(r.get("persons_admitted_suppressed")), lang),
+            "acute_admissions": _count_cell(r.get("acute_admissions"), bool(r.get("acute_admissions_suppressed")),
+                                            lang),
+            "cost_per_person_before": _value_cell(r.get("cost_per_person_before"),
+                                                  bool(r.get("cost_per_person_before_suppressed")), lang, 0),
+            "mortality_12m": _value_cell(None if r.get("mortality_12m") is None else 100 * r["mortality_12m"],
+                                         bool(r.get("mortality_12m_suppressed")), lang),
+        })
+    reference = str(rows["reference_date"].iat[0])[:10] if "reference_date" in rows and len(rows) else None
+    return {"available": True, "message": "", "geo": f.geo, "reference_date": reference, "segments": segments,
+            "notes": notes, "tables": []}
 
 
 def evaluation(dash: Dashboard, f: Filters) -> dict:

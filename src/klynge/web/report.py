@@ -11,6 +11,7 @@ status of any target on it.
 from __future__ import annotations
 
 import html
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -125,6 +126,24 @@ def write_report(warehouse: str | Path, out: str | Path, *, lang: str = "da", fi
 
 
 def _pdf(text: str, out: Path) -> None:
+    """Print the HTML with Chromium, in a thread of its own (Playwright's sync API refuses to run
+    inside a thread that already has an event loop, e.g. beside another Playwright session)."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _print_pdf(text, out)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=run, name="klynge-pdf")
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
+
+
+def _print_pdf(text: str, out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
