@@ -7,7 +7,7 @@ fresh process and reports the time of each step, the peak memory and the test-pe
 beside the discrimination of the generator's true risks.
 
 Usage: python benchmarks/bench_risk.py [--warehouse /tmp/bench/wh-ind-1000000] [--work DIR]
-       [--max-train-rows 2000000] [--train-quarters 5]
+       [--max-train-rows 1000000] [--train-quarters 5] [--threads 1]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_foundation import machine, run_child, write_block  # noqa: E402
+from bench_foundation import machine, run_child, write_block
 
 BEGIN, END = "<!-- risk-benchmark:begin -->", "<!-- risk-benchmark:end -->"
 
@@ -29,8 +29,8 @@ import sys, json, time
 from pathlib import Path
 from klynge.risk import default_settings, train
 from klynge.warehouse import open_warehouse
-wh, rows, quarters = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-s = default_settings(open_warehouse(wh), max_train_rows=rows)
+wh, rows, quarters, threads = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = default_settings(open_warehouse(wh), max_train_rows=rows, threads=threads or None)
 s = type(s)(**{**s.__dict__, "train_dates": s.train_dates[-quarters:]})
 t = time.perf_counter()
 r = train(wh, s)
@@ -64,14 +64,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--warehouse", default="/tmp/bench/wh-ind-1000000")
     ap.add_argument("--work", default="/tmp/bench-risk")
-    ap.add_argument("--max-train-rows", type=int, default=2_000_000)
+    ap.add_argument("--max-train-rows", type=int, default=1_000_000)
+    ap.add_argument("--threads", type=int, default=1, help="Threads for fitting (0: all cores).")
     ap.add_argument("--train-quarters", type=int, default=5)
     args = ap.parse_args()
     wh = shadow(Path(args.warehouse), Path(args.work))
     persons = json.loads((wh / "current" / "manifest.json").read_text())["tables"]["person"]["accepted"]
-    r, wall, peak = run_child(TRAIN, str(wh), str(args.max_train_rows), str(args.train_quarters))
+    r, wall, peak = run_child(TRAIN, str(wh), str(args.max_train_rows), str(args.train_quarters), str(args.threads))
     result = {**r, "persons": persons, "wall": wall, "peak_gb": peak, "machine": machine(),
-              "date": time.strftime("%Y-%m-%d"), "max_train_rows": args.max_train_rows}
+              "date": time.strftime("%Y-%m-%d"), "max_train_rows": args.max_train_rows, "threads": args.threads}
     print(json.dumps(result, indent=1))
     out = Path(__file__).parent / "results" / "risk.json"
     out.parent.mkdir(exist_ok=True)
@@ -81,13 +82,14 @@ def main() -> None:
 
 def write_doc(r: dict) -> None:
     t = r["timings"]
-    lines = [BEGIN, "", f"Machine: {r['machine']} (run {r['date']}). Command: `python benchmarks/bench_risk.py` "
-             f"(the 1M benchmark warehouse, read-only).", "",
-             f"{r['persons']:,} persons (2021-2025). Training index dates {', '.join(r['train_dates'])}: "
+    lines = [BEGIN, "", (f"Machine: {r['machine']} (run {r['date']}). Command: `python benchmarks/bench_risk.py` "
+                         f"(the 1M benchmark warehouse, read-only)."), "",
+             (f"{r['persons']:,} persons (2021-2025). Training index dates {', '.join(r['train_dates'])}: "
              f"{r['train_rows']:,} person-dates, {r['rows_used']:,} used to fit four models (logistic and "
              f"gradient boosting x 30 days and 12 months). Test dates {', '.join(r['test_dates'])}: "
              f"{r['test_rows']:,} person-dates. Whole run **{r['total']:.0f} s** (process wall {r['wall']:.0f} s, "
-             f"peak {r['peak_gb']:.1f} GB).", "",
+             f"peak {r['peak_gb']:.1f} GB; fitting with {r['threads'] or 'all'} thread(s) on a machine shared "
+              f"with other work)."), "",
              "| step | seconds |", "|---|---:|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in t.items()]
     lines += ["", "| model | events | AUC (95 % CI) | Brier | calibration slope / intercept |", "|---|---:|---:|---:|---:|"]
@@ -98,11 +100,11 @@ def write_doc(r: dict) -> None:
         lines.append(f"| {k}: the generator's true risk | | {m['auc']:.3f} ({m['auc_low']:.3f}-{m['auc_high']:.3f}) | "
                      f"{m['brier']:.4f} | |")
     rule = r["rule"]
-    lines += ["", f"The home-care rule (rise > {rule['share']:.0%} over 8 weeks) among {rule['eligible']:,} eligible "
+    lines += ["", (f"The home-care rule (rise > {rule['share']:.0%} over 8 weeks) among {rule['eligible']:,} eligible "
               f"person-dates (65+, personal care now and 8 weeks before): sensitivity "
               f"{rule['rule']['sensitivity']:.3f}, PPV {rule['rule']['ppv']:.3f}; the 30-day gradient boosting model "
               f"flagging as many of them: sensitivity {rule['acute_30d/hgb']['sensitivity']:.3f}, "
-              f"PPV {rule['acute_30d/hgb']['ppv']:.3f}.", "", END]
+              f"PPV {rule['acute_30d/hgb']['ppv']:.3f}."), "", END]
     write_block(BEGIN, END, "\n".join(lines), "Risk models")
 
 

@@ -25,7 +25,7 @@ def shadow(synthetic_warehouse, tmp_path_factory):
     return make_shadow(synthetic_warehouse[0], tmp_path_factory.mktemp("risk") / "wh")
 
 
-QUICK = {"max_train_rows": 60_000, "hgb_max_iter": 80, "hgb_learning_rate": 0.1}
+QUICK = {"max_train_rows": 60_000, "hgb_max_iter": 80, "hgb_learning_rate": 0.1, "threads": 1}
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -21,14 +22,14 @@ app = typer.Typer(help="Risk stratification: fitted models, the home-care rule a
 console = Console()
 
 _T = {
-    "da": {"model": "model", "auc": "AUC (95 % KI)", "brier": "Brier", "slope": "kalibreringshældning",
-           "citl": "kalibrering (skæring)", "top": "top {p}: sens. / PPV", "truth": "sand risiko (generator)",
+    "da": {"model": "model", "auc": "AUC (95 % KI)", "brier": "Brier", "slope": "kal. hældning",
+           "citl": "kal. skæring", "top": "top {p}: sens./PPV", "truth": "sand risiko",
            "rule": "Hjemmeplejereglen (stigning > {s:.0%} over {w} uger), 65+ med personlig pleje",
            "eligible": "omfattet", "flagged": "markeret", "sens": "sensitivitet", "ppv": "PPV",
            "segment": "segment", "persons": "personer", "cost": "udgift pr. person, 12 mdr. før",
            "mort": "døde inden 12 mdr.", "adm": "akutte indlæggelser, 12 mdr.", "title": "Risikomodeller, testperiode"},
-    "en": {"model": "model", "auc": "AUC (95 % CI)", "brier": "Brier", "slope": "calibration slope",
-           "citl": "calibration intercept", "top": "top {p}: sens. / PPV", "truth": "true risk (generator)",
+    "en": {"model": "model", "auc": "AUC (95 % CI)", "brier": "Brier", "slope": "cal. slope",
+           "citl": "cal. intercept", "top": "top {p}: sens./PPV", "truth": "true risk",
            "rule": "Home-care rule (rise > {s:.0%} over {w} weeks), 65+ with personal care",
            "eligible": "eligible", "flagged": "flagged", "sens": "sensitivity", "ppv": "PPV",
            "segment": "segment", "persons": "persons", "cost": "cost per person, 12 months before",
@@ -37,36 +38,39 @@ _T = {
 
 
 def _num(x: Any, decimals: int, lang: str) -> str:
-    return render_value(x, False, decimals, lang=lang) if x is not None and x == x else ""
+    return "" if x is None or pd.isna(x) else render_value(x, False, decimals, lang=lang)
 
 
 def _print_evaluation(ev: dict[str, Any], settings: dict[str, Any], lang: str) -> None:
     t = _T[lang]
+    rows = list(ev["models"].items()) + [(f"{o} ({t['truth']})", m) for o, m in ev.get("truth", {}).items()
+                                         if isinstance(m, dict)]
     table = Table(title=t["title"])
-    for col in (t["model"], "n", t["auc"], t["brier"], t["slope"], t["citl"], *[t["top"].format(p=f"{p}%") for p in (1, 5, 10)]):
-        table.add_column(col)
-
-    def add(label: str, m: dict[str, Any]) -> None:
-        tops = [f"{_num(r['sensitivity'], 2, lang)} / {_num(r['ppv'], 2, lang)}" for r in m["top"]]
-        table.add_row(label, render_count(m["persons"], False), f"{_num(m['auc'], 3, lang)} ({_num(m['auc_low'], 3, lang)}-"
-                      f"{_num(m['auc_high'], 3, lang)})", _num(m["brier"], 4, lang), _num(m["calibration_slope"], 2, lang),
-                      _num(m["calibration_intercept"], 2, lang), *tops)
-
-    for label, m in ev["models"].items():
-        add(label, m)
-    for outcome, m in ev.get("truth", {}).items():
-        if isinstance(m, dict):
-            add(f"{outcome}/{t['truth']}", m)
+    for col in (t["model"], "n", t["auc"], t["brier"], t["slope"], t["citl"]):
+        table.add_column(col, no_wrap=True)
+    for label, m in rows:
+        table.add_row(label, render_count(m["persons"], False, lang=lang),
+                      f"{_num(m['auc'], 3, lang)} ({_num(m['auc_low'], 3, lang)}-{_num(m['auc_high'], 3, lang)})",
+                      _num(m["brier"], 4, lang), _num(m["calibration_slope"], 2, lang),
+                      _num(m["calibration_intercept"], 2, lang))
     console.print(table)
+    top = Table(title="Top 1 / 5 / 10 %")
+    top.add_column(t["model"], no_wrap=True)
+    for p in (1, 5, 10):
+        top.add_column(t["top"].format(p=f"{p} %"), no_wrap=True)
+    for label, m in rows:
+        top.add_row(label, *[f"{_num(r['sensitivity'], 2, lang)} / {_num(r['ppv'], 2, lang)}" for r in m["top"]])
+    console.print(top)
     r = ev["rule"]
     rt = Table(title=t["rule"].format(s=settings["patina_share"], w=settings["patina_weeks"]))
     for col in ("", t["flagged"], t["sens"], t["ppv"]):
-        rt.add_column(col)
+        rt.add_column(col, no_wrap=True)
     for name, row in r.items():
         if isinstance(row, dict):
-            rt.add_row(name, render_count(row["flagged"], False), _num(row["sensitivity"], 3, lang), _num(row["ppv"], 3, lang))
+            rt.add_row(name, render_count(row["flagged"], False, lang=lang), _num(row["sensitivity"], 3, lang),
+                       _num(row["ppv"], 3, lang))
     console.print(rt)
-    console.print(f"{t['eligible']}: {render_count(r['eligible'], False)}")
+    console.print(f"{t['eligible']}: {render_count(r['eligible'], False, lang=lang)}")
 
 
 @app.command()
@@ -75,6 +79,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random state.")] = 2026,
     max_train_rows: Annotated[int, typer.Option(help="Subsample training rows (0: all).")] = 0,
     hgb_max_iter: Annotated[int, typer.Option(help="Boosting iterations.")] = 200,
+    threads: Annotated[int, typer.Option(help="Threads for fitting (0: all cores; 1 is faster on a busy machine).")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     lang: Annotated[str, typer.Option(help="da or en.")] = "da",
 ) -> None:
@@ -84,7 +89,8 @@ def train(
     """
     from klynge.risk import train as run
 
-    r = run(warehouse, seed=seed, max_train_rows=max_train_rows or None, hgb_max_iter=hgb_max_iter)
+    r = run(warehouse, seed=seed, max_train_rows=max_train_rows or None, hgb_max_iter=hgb_max_iter,
+            threads=threads or None)
     if as_json:
         print(json.dumps({k: r[k] for k in ("folder", "settings", "evaluation", "timings")}, default=str).replace("NaN", "null"))
         return

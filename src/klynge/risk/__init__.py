@@ -15,8 +15,22 @@ See docs/risk.md.
 from klynge.risk._asof import AsOf
 from klynge.risk._evaluate import patina_rule, rule_performance
 from klynge.risk._features import feature_names, features_at, outcomes_at
-from klynge.risk._metrics import auc, auc_delong, brier, calibration_deciles, calibration_slope, top_share_table
-from klynge.risk._model import RiskSettings, build_dataset, default_settings, fit_models, make_estimator, predict
+from klynge.risk._metrics import (
+    auc,
+    auc_delong,
+    brier,
+    calibration_deciles,
+    calibration_slope,
+    top_share_table,
+)
+from klynge.risk._model import (
+    RiskSettings,
+    build_dataset,
+    default_settings,
+    fit_models,
+    make_estimator,
+    predict,
+)
 from klynge.risk._rule import rule_counts
 from klynge.risk._run import evaluate, score, train
 from klynge.risk._segments import SEGMENTS, assign_segments, segment_report, segments_at

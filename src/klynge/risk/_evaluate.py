@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from klynge.privacy import Hierarchy, gate_table
-from klynge.risk._metrics import summary, subgroup_table, top_flags
-from klynge.risk._model import OUTCOMES, RiskSettings, predict
+from klynge.risk._metrics import subgroup_table, summary, top_flags
+from klynge.risk._model import RiskSettings, predict
 
 AGE_BANDS = ((0, "0-17"), (18, "18-64"), (65, "65-79"), (80, "80+"))
 DIMENSIONS = ("sex", "age_band", "municipality_code")

@@ -45,9 +45,10 @@ def feature_names() -> list[str]:
         "acute_admissions_12m", "acute_admissions_90d", "planned_admissions_12m", "bed_days_12m",
         "emergency_visits_12m", "outpatient_contacts_12m", "days_since_discharge", "discharged_30d",
         "home_care_minutes", "home_care_minutes_8w", "home_care_change", "personal_care_minutes",
-        "personal_care_minutes_8w", "home_nursing", "nursing_home", "rehabilitation",
-        "temporary_stay_90d", "max_severity_12m", "gp_contacts_12m", "gp_contacts_30d",
-        "n_medicines_12m", "lab_deviation_max", "lab_out_of_range_90d",
+        "personal_care_minutes_8w", "personal_care_minutes_2w", "personal_care_rise_2w",
+        "home_nursing", "nursing_home", "rehabilitation", "temporary_stay_90d", "max_severity_12m",
+        "gp_contacts_12m", "gp_contacts_30d", "n_medicines_12m", "lab_deviation_max",
+        "lab_out_of_range_90d",
     ]
 
 
@@ -120,6 +121,7 @@ def _municipal(view: AsOf, day: ir.DateValue, weeks: int) -> list[ir.Table]:
         _minutes_on(s, before, HOME_CARE_GROUPS, "home_care_minutes_8w"),
         _minutes_on(s, yesterday, ["personal_care"], "personal_care_minutes"),
         _minutes_on(s, before, ["personal_care"], "personal_care_minutes_8w"),
+        _minutes_on(s, day - ibis.interval(days=14), ["personal_care"], "personal_care_minutes_2w"),
         flags, temp, severity,
     ]
 
@@ -181,6 +183,8 @@ def features_expr(con: Any, index_date: dt.date, *, weeks: int = PATINA_WEEKS) -
         days_since_discharge=ibis.least(t.days_since_discharge.fill_null(DISCHARGE_CAP), DISCHARGE_CAP),
         discharged_30d=(t.days_since_discharge.fill_null(DISCHARGE_CAP) <= 30).cast("int8"),
         home_care_change=(t.home_care_minutes - t.home_care_minutes_8w).cast("float64"),
+        # A deterioration shows as minutes rising week by week (PATINA): the rise over 2 weeks.
+        personal_care_rise_2w=(t.personal_care_minutes - t.personal_care_minutes_2w).cast("float64"),
         index_date=day,
     )
     return t.select(*ID_COLUMNS, *[n for n in names if n != "age"])

@@ -129,7 +129,7 @@ def summary(y: np.ndarray, p: np.ndarray) -> dict[str, object]:
     a, se, lo, hi = auc_delong(y, p)
     slope, citl = calibration_slope(y, p)
     return {
-        "persons": int(len(y)), "events": int(np.sum(y)), "auc": a, "auc_se": se, "auc_low": lo, "auc_high": hi,
+        "persons": len(y), "events": int(np.sum(y)), "auc": a, "auc_se": se, "auc_low": lo, "auc_high": hi,
         "brier": brier(y, p), "mean_predicted": float(np.mean(p)), "observed": float(np.mean(y)),
         "calibration_slope": slope, "calibration_intercept": citl,
         "top": top_share_table(y, p).to_dict(orient="records"),

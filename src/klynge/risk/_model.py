@@ -13,6 +13,7 @@ nothing of the test period is seen during training.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,9 +23,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from klynge.marts._periods import study_period
-from klynge.risk._features import features_at, feature_names, outcomes_at
+from klynge.risk._features import feature_names, features_at, outcomes_at
 
 OUTCOMES = {"acute_30d": 30, "acute_365d": 365}
 ALGORITHMS = ("logistic", "hgb")
@@ -71,6 +73,9 @@ class RiskSettings:
         Hyperparameters.
     patina_share, patina_weeks
         The home-care rule: rise above this share over the minutes ``patina_weeks`` earlier.
+    threads
+        Threads for fitting and predicting (None: all cores). On a shared machine 1 is often
+        faster: OpenMP threads that wait for a busy core spin.
     """
 
     train_dates: tuple[dt.date, ...]
@@ -87,6 +92,7 @@ class RiskSettings:
     hgb_l2: float = 1.0
     patina_share: float = 0.2
     patina_weeks: int = 8
+    threads: int | None = None
     features: tuple[str, ...] = field(default_factory=lambda: tuple(feature_names()))
 
     def __post_init__(self) -> None:
@@ -177,15 +183,21 @@ def training_rows(data: pd.DataFrame, settings: RiskSettings) -> pd.DataFrame:
     return data.iloc[keep]
 
 
+def threads(settings: RiskSettings) -> Any:
+    """A context limiting the native thread pools (OpenMP, BLAS) to ``settings.threads``."""
+    return threadpool_limits(settings.threads) if settings.threads else nullcontext()
+
+
 def fit_models(train: pd.DataFrame, settings: RiskSettings) -> dict[tuple[str, str], Any]:
     """Fit one estimator per (outcome, algorithm) on the training rows."""
     rows = training_rows(train, settings)
     x = rows[list(settings.features)].to_numpy(dtype=float)
     models = {}
-    for outcome in settings.outcomes:
-        y = rows[outcome].to_numpy()
-        for algorithm in settings.algorithms:
-            models[(outcome, algorithm)] = make_estimator(algorithm, settings).fit(x, y)
+    with threads(settings):
+        for outcome in settings.outcomes:
+            y = rows[outcome].to_numpy()
+            for algorithm in settings.algorithms:
+                models[(outcome, algorithm)] = make_estimator(algorithm, settings).fit(x, y)
     return models
 
 

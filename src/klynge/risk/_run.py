@@ -14,7 +14,15 @@ from klynge._version import __version__
 from klynge.marts._periods import study_period
 from klynge.risk._evaluate import evaluate_models, read_truth, truth_folder
 from klynge.risk._features import features_at
-from klynge.risk._model import OUTCOMES, RiskSettings, build_dataset, default_settings, fit_models, predict
+from klynge.risk._model import (
+    OUTCOMES,
+    RiskSettings,
+    build_dataset,
+    default_settings,
+    fit_models,
+    predict,
+    threads,
+)
 from klynge.risk._store import load_models, risk_dir, save_json, save_model, save_parquet
 from klynge.warehouse import open_warehouse, read_manifest
 
@@ -50,8 +58,8 @@ def _card(outcome: str, algorithm: str, model: Any, settings: RiskSettings, mani
                         "decisions about one person, which need a clinician's assessment.",
         "limitations": [
             "Trained on one warehouse and period; recalibrate before use on another population.",
-            "Conditions are RUKS-like approximations; lab and home-care data depend on what the "
-            "municipalities and hospitals deliver.",
+            ("Conditions are RUKS-like approximations; lab and home-care data depend on what the "
+             "municipalities and hospitals deliver."),
             "Persons alive and resident at the index date; deaths compete with admissions.",
         ],
     }
@@ -63,9 +71,9 @@ def _card_markdown(card: dict[str, Any]) -> str:
         f"# Model card: {card['model']}", "",
         f"Predicts **{card['predicts']}** from features at an index date (data before that date only).", "",
         f"- Algorithm: `{card['estimator']}` (seed {card['seed']})",
-        f"- Training index dates: {', '.join(card['training']['index_dates'])} "
-        f"({card['training']['rows']:,} person-dates, {card['training']['events']:,} events; "
-        f"{card['training']['rows_used']:,} used)",
+        (f"- Training index dates: {', '.join(card['training']['index_dates'])} "
+         f"({card['training']['rows']:,} person-dates, {card['training']['events']:,} events; "
+         f"{card['training']['rows_used']:,} used)"),
         f"- Test index dates (later period): {', '.join(card['test']['index_dates'])}",
         f"- Data: build `{card['data']['build_run_id']}`, period {card['data']['period']}",
         f"- Software: klynge {card['software']['klynge']}, scikit-learn {card['software']['scikit-learn']}", "",
@@ -143,7 +151,8 @@ def train(warehouse: Path, settings: RiskSettings | None = None, *, write_scores
     models = fit_models(train_rows, settings)
     timings["fit"] = time.perf_counter() - t
     t = time.perf_counter()
-    evaluation = _evaluate(con, manifest, models, settings)
+    with threads(settings):
+        evaluation = _evaluate(con, manifest, models, settings)
     timings["evaluate"] = time.perf_counter() - t
     folder = risk_dir(warehouse, manifest["run_id"])
     for (outcome, algorithm), model in models.items():
@@ -153,7 +162,8 @@ def train(warehouse: Path, settings: RiskSettings | None = None, *, write_scores
     save_json(folder / "evaluation.json", evaluation)
     if write_scores:
         t = time.perf_counter()
-        scores = score(con, models, settings, score_date_of(con)).assign(build_run_id=manifest["run_id"])
+        with threads(settings):
+            scores = score(con, models, settings, score_date_of(con)).assign(build_run_id=manifest["run_id"])
         save_parquet(folder / "risk__score.parquet", scores)
         timings["score"] = time.perf_counter() - t
     return {"folder": str(folder), "settings": settings.to_json(), "evaluation": evaluation, "timings": timings,
@@ -185,7 +195,8 @@ def evaluate(warehouse: Path) -> dict[str, Any]:
     models = load_models(warehouse, manifest["run_id"])
     saved = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
     settings = RiskSettings.from_json(saved["settings"])
-    evaluation = _evaluate(con, manifest, models, settings)
+    with threads(settings):
+        evaluation = _evaluate(con, manifest, models, settings)
     save_json(folder / "evaluation.json", evaluation)
     return evaluation
 

@@ -75,7 +75,7 @@ def default_reference_date(con: Any) -> dt.date:
     start, end = study_period(con)
     year = end.year if dt.date(end.year, 12, 31) <= end else end.year - 1
     day = dt.date(year, 1, 1)
-    return day if day > start else start
+    return max(start, day)
 
 
 def segment_report(con: Any, day: dt.date | None = None, prices: Any = None) -> dict[str, Any]:
