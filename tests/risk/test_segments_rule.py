@@ -89,3 +89,26 @@ def test_rule_counts_match_an_independent_count(con, sql):
     shown = frame.flagged_admitted.dropna()
     assert ((shown == 0) | (shown >= 5)).all()
     assert np.isclose(dk.ppv, dk.flagged_admitted / dk.flagged)
+
+
+def test_cli_rule_and_segments(shadow, shadow_con):
+    import json
+
+    from typer.testing import CliRunner
+
+    from klynge.cli import app
+    from klynge.risk import attach_risk
+
+    r = CliRunner().invoke(app, ["risk", "rule", "--warehouse", str(shadow), "--start", "2025-06-02", "--weeks", "1",
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    rows = {x["area"]: x for x in json.loads(r.output)}
+    assert rows["DK"]["eligible"] > 100 and "461" in rows
+    r = CliRunner().invoke(app, ["risk", "segments", "--warehouse", str(shadow), "--date", "2025-01-01", "--write",
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    sizes = {x["segment"]: x for x in json.loads(r.output)["sizes"]}
+    assert set(sizes) == {*SEGMENTS, "all"}
+    assert "risk__segment" in attach_risk(shadow_con, shadow)
+    n = shadow_con.con.sql("select count(*) n, count(distinct person_id) p from risk__segment").df().iloc[0]
+    assert n.n == n.p == sizes["all"]["persons"]

@@ -60,7 +60,9 @@ def save_json(path: Path, data: Any) -> None:
 
 
 def save_parquet(path: Path, frame: pd.DataFrame) -> None:
-    """Write a Parquet file atomically."""
+    """Write a Parquet file atomically (without ``attrs``: the gate's policy object is not JSON)."""
+    frame = frame.copy(deep=False)
+    frame.attrs = {}
     write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
