@@ -52,9 +52,12 @@ def page(browser, server):
     assert errors == [], f"JavaScript errors: {errors}"
 
 
+READY = "document.body !== null && document.body.dataset.chartsReady === 'true'"
+
+
 def _open(page, server, path: str, artifacts, shot: str):
     page.goto(server + path)
-    page.wait_for_function("document.body.dataset.chartsReady === 'true'", timeout=60_000)
+    page.wait_for_function(READY, timeout=60_000)
     rendered = page.eval_on_selector_all(".vl", "els => els.map(e => e.dataset.rendered)")
     assert rendered and all(r == "true" for r in rendered), rendered
     assert page.locator(".vl svg").count() == len(rendered)
@@ -83,8 +86,9 @@ def test_filters_change_the_address_and_numbers_match_the_api(page, server, api,
     page.select_option("#f-geo", "region:1083")
     page.select_option("#f-age", "65-79")
     page.select_option("#f-sex", "F")
-    page.click("#f-apply")
-    page.wait_for_function("document.body.dataset.chartsReady === 'true'")
+    with page.expect_navigation():
+        page.click("#f-apply")
+    page.wait_for_function(READY, timeout=60_000)
     url = page.url
     assert "geo=region%3A1083" in url and "age=65-79" in url and "sex=F" in url
     page.screenshot(path=str(artifacts / "overview-filtered.png"), full_page=True)

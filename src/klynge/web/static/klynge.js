@@ -15,7 +15,9 @@
       }).then(function () { target.dataset.rendered = "true"; })
         .catch(function (err) { target.dataset.rendered = "error"; target.textContent = String(err); }));
     });
-    Promise.all(pending).then(function () { document.body.dataset.chartsReady = "true"; });
+    Promise.all(pending).then(function () {
+      if (document.body) { document.body.dataset.chartsReady = "true"; }
+    });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", render); } else { render(); }
 })();
