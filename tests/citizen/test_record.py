@@ -82,6 +82,14 @@ def test_upcoming_latest_admission_diagnoses_labs(record, citizen_env, sql):
     assert any(m["code"] == "discharge_letter" and m["detail"].startswith("Epikrise") for m in record["letters"])
 
 
+def test_export_is_logged_as_export(citizen_env):
+    env = citizen_env
+    r = env.client.get(f"/api/citizens/{env.pid}/export", headers=env.headers("clin_gp"))
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    last = list(env.app.state.citizen.audit.entries())[-1]
+    assert (last["action"], last["user"], last["subjects"]) == ("citizen.export", "clin_gp", [env.pid])
+
+
 def test_search(record):
     hits = search_record(record, "epikrise")
     assert hits and all("epikrise" in (h["title"] + h["detail"]).lower() for h in hits)

@@ -148,7 +148,8 @@ class CitizenService:
 
     # -- person-level reads ------------------------------------------------------------------
     def read(self, principal: Principal, person_id: str, *, purpose: str, lang: str = "da",
-             override_reason: str | None = None, what: str = "overview") -> dict[str, Any]:
+             override_reason: str | None = None, what: str = "overview",
+             action: str = "citizen.read") -> dict[str, Any]:
         """The record of one citizen for ``principal``; authorised, consent-filtered and logged.
 
         ``override_reason`` invokes the emergency override (værdispring): consent blocks are
@@ -183,7 +184,7 @@ class CitizenService:
                                       what="emergency override of consent blocks", reason=reason,
                                       review="pending")
             self.consent.record_override(person_id, principal.user, principal.organisation, reason, entry["seq"])
-        self.audit.append(principal, "citizen.read", purpose=purpose, subjects=[person_id], what=what,
+        self.audit.append(principal, action, purpose=purpose, subjects=[person_id], what=what,
                           identified=identified, override=override, hidden=record["hidden"]["total"])
         return record
 
@@ -196,7 +197,8 @@ class CitizenService:
     def export(self, principal: Principal, person_id: str, *, purpose: str, lang: str = "da") -> dict[str, Any]:
         """The whole record as a download, logged as ``citizen.export``."""
         self._authorize_person(principal, "citizen.export", person_id, purpose)
-        return self.read(principal, person_id, purpose=purpose, lang=lang, what="export")
+        return self.read(principal, person_id, purpose=purpose, lang=lang, what="whole record as JSON",
+                         action="citizen.export")
 
     def lookup(self, principal: Principal, cpr: str, *, purpose: str) -> str:
         """Find the person_id of a CPR number for a clinician with a care relation.
