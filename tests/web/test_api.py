@@ -245,3 +245,15 @@ def test_tile_layout_covers_the_98_municipalities(dashboard):
     tiles = dashboard.geo.tiles
     assert len(tiles) == 98 and not tiles.duplicated(["col", "row"]).any()
     assert set(tiles["municipality_code"]) == set(dashboard.geo.municipalities["municipality_code"])
+
+
+@pytest.mark.parametrize("query", ["period_type=month&period=2025-12&age=0-19&geo=council%3A14",
+                                   "period_type=year&geo=municipality%3A825&sex=F"])
+def test_every_indicator_answers_for_sparse_cells(api, dashboard, query):
+    """Small areas and strata, where national values can be 0 and most cells are suppressed."""
+    for ind in dashboard.indicators.info:
+        r = api.get(f"/api/indicators/{ind}?{query}")
+        assert r.status_code == 200, (ind, r.text[:200])
+        body = r.json()
+        if body["national"]["value"]["value"] == 0:
+            assert all(m["category"] in ("within", "hidden") for m in body["municipalities"])

@@ -215,6 +215,12 @@ def compare(info: IndicatorInfo, units: pd.DataFrame, national: dict | None) -> 
     mult = info.multiplier
     published = units[units["value"].notna() & ~units["suppressed"].astype(bool)].copy()
     use_funnel = info.family == "proportion" or (info.family == "rate" and info.numerator_is_count)
+    if target is not None and use_funnel:
+        # Funnel limits need a target strictly inside (0, 1) for proportions and above 0 for
+        # rates; a national value of 0 (or 100 %) leaves nothing to draw limits around.
+        ratio = target / mult
+        if ratio <= 0 or (info.family == "proportion" and ratio >= 1):
+            use_funnel = False
     limits: dict[str, dict] = {}
     curve = None
     if use_funnel and target is not None and len(published):
