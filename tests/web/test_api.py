@@ -257,3 +257,24 @@ def test_every_indicator_answers_for_sparse_cells(api, dashboard, query):
         body = r.json()
         if body["national"]["value"]["value"] == 0:
             assert all(m["category"] in ("within", "hidden") for m in body["municipalities"])
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_text_and_mark_colours_have_enough_contrast(api):
+    """WCAG 2 contrast of at least 4.5:1 against white for text colours and meaningful marks."""
+    import re
+
+    from klynge.web import _charts
+
+    css = api.get("/static/klynge.css").text
+    variables = dict(re.findall(r"--([a-z]+):\s*(#[0-9a-fA-F]{6})", css))
+    text_colours = [variables[k] for k in ("ink", "muted", "accent", "good", "bad")]
+    text_colours += [_charts.BLUE, _charts.ORANGE, _charts.DARK, _charts.GREEN, _charts.RED, _charts.GREY]
+    for colour in text_colours:
+        ratio = (1.05) / (_luminance(colour) + 0.05)
+        assert ratio >= 4.5, (colour, round(ratio, 2))
