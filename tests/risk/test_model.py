@@ -116,3 +116,8 @@ def test_cli_prints_the_evaluation(trained, capsys, monkeypatch):
     _print_evaluation(trained["evaluation"], trained["settings"], "en")
     out = capsys.readouterr().out
     assert "AUC (95 % CI)" in out and "acute_30d (true risk)" in out and "Home-care rule" in out
+    from klynge.cli.risk import _print_subgroups
+
+    _print_subgroups(trained["evaluation"], "age_band", "en")
+    out = capsys.readouterr().out
+    assert "80+" in out and "acute_30d/truth" in out

@@ -73,6 +73,21 @@ def _print_evaluation(ev: dict[str, Any], settings: dict[str, Any], lang: str) -
     console.print(f"{t['eligible']}: {render_count(r['eligible'], False, lang=lang)}")
 
 
+def _print_subgroups(ev: dict[str, Any], by: str, lang: str) -> None:
+    """The gated subgroup rows of one dimension: AUC, and sensitivity and PPV of the top 5 %."""
+    rows = [r for r in ev["subgroups"] if r["dimension"] == by]
+    table = Table(title=f"{by}: AUC, top 5 % (sens. / PPV)")
+    for col in ("model", "group", "n", "events", "AUC", "sens. / PPV"):
+        table.add_column(col, no_wrap=True)
+    for r in rows:
+        table.add_row(r["model"], r["group"], render_count(r["persons"], r["persons_suppressed"], lang=lang),
+                      render_count(r["events"], r["events_suppressed"], lang=lang),
+                      render_value(r["auc"], r["auc_suppressed"], 3, lang=lang),
+                      f"{render_value(r['sensitivity'], r['sensitivity_suppressed'], 2, lang=lang)} / "
+                      f"{render_value(r['ppv'], r['ppv_suppressed'], 2, lang=lang)}")
+    console.print(table)
+
+
 @app.command()
 def train(
     warehouse: Annotated[Path, typer.Option(help="Warehouse folder.")],
@@ -103,6 +118,7 @@ def evaluate(
     warehouse: Annotated[Path, typer.Option(help="Warehouse folder.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     lang: Annotated[str, typer.Option(help="da or en.")] = "da",
+    by: Annotated[str, typer.Option(help="Also print subgroups: sex, age_band or municipality_code.")] = "",
 ) -> None:
     """Evaluate the saved models on their test period (and the true risks of a synthetic source).
 
@@ -121,6 +137,8 @@ def evaluate(
         return
     settings = json.loads((risk_dir(warehouse) / "settings.json").read_text(encoding="utf-8"))["settings"]
     _print_evaluation(ev, settings, lang)
+    if by:
+        _print_subgroups(ev, by, lang)
 
 
 @app.command()
