@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from klynge.privacy import Hierarchy, gate_table
-from klynge.risk._metrics import subgroup_table, summary, top_flags
+from klynge.risk._metrics import auc, subgroup_table, summary, top_flags
 from klynge.risk._model import RiskSettings, predict
 
 AGE_BANDS = ((0, "0-17"), (18, "18-64"), (65, "65-79"), (80, "80+"))
@@ -59,9 +59,9 @@ def read_truth(folder: Path, dates: tuple) -> pd.DataFrame:
 def _subgroups(frame: pd.DataFrame, y: str, p: str, label: str, share: float) -> pd.DataFrame:
     parts = []
     f = frame.assign(all="all")
+    total = subgroup_table(f, y, p, "all", share).rename(columns={"all": "group"})
     for dim in DIMENSIONS:
         t = subgroup_table(f, y, p, dim, share).rename(columns={dim: "group"})
-        total = subgroup_table(f, y, p, "all", share).rename(columns={"all": "group"})
         parts.append(pd.concat([t, total], ignore_index=True).assign(dimension=dim))
     out = pd.concat(parts, ignore_index=True).assign(model=label)
     out["group"] = out["group"].astype(str)
@@ -126,19 +126,17 @@ def evaluate_models(test: pd.DataFrame, models: dict[tuple[str, str], Any], sett
         result["models"][label] = summary(test[outcome].to_numpy(), p)
         sub.append(_subgroups(test.assign(_p=p), outcome, "_p", label, 0.05))
     if truth is not None:
-        j = test.merge(truth, on=["person_id", "index_date"], how="inner")
+        j = test.assign(_row=np.arange(len(test))).merge(truth, on=["person_id", "index_date"], how="inner")
         result["truth"]["rows"] = len(j)
         for outcome in settings.outcomes:
             p = j[TRUTH_COLUMNS[outcome]].to_numpy()
             result["truth"][outcome] = summary(j[outcome].to_numpy(), p)
             sub.append(_subgroups(j.assign(_p=p), outcome, "_p", f"{outcome}/truth", 0.05))
             # The models on exactly the rows that have a true risk.
-            keyed = test[["person_id", "index_date"]].assign(_row=np.arange(len(test)))
-            rows = j.merge(keyed, on=["person_id", "index_date"])["_row"].to_numpy()
+            rows = j["_row"].to_numpy()
             for algorithm in settings.algorithms:
                 label = f"{outcome}/{algorithm}"
-                result["models"][label]["auc_on_truth_rows"] = summary(
-                    j[outcome].to_numpy(), scores[label][rows])["auc"]
+                result["models"][label]["auc_on_truth_rows"] = auc(j[outcome].to_numpy(), scores[label][rows])
     rule_scores = {k: v for k, v in scores.items() if k.startswith("acute_30d/")}
     result["rule"] = rule_performance(test, settings.patina_share, rule_scores)
     gated = gate_subgroups(pd.concat(sub, ignore_index=True))
