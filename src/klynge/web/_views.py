@@ -320,7 +320,7 @@ def indicator(dash: Dashboard, ind_id: str, f: Filters, chart: str = "control") 
         r["value_text"] = fmt_number(r["value"], dec, lang, suppressed=r["suppressed"])
         r["std_text"] = fmt_number(r["std_value"], dec, lang, suppressed=r["suppressed"])
         r["ci_text"] = "" if r["suppressed"] or r["ci_low"] is None else \
-            f"{fmt_number(r['ci_low'], dec, lang)}-{fmt_number(r['ci_high'], dec, lang)}"
+            f"{fmt_number(r['ci_low'], dec, lang)} – {fmt_number(r['ci_high'], dec, lang)}"
         r["denominator_text"] = fmt_number(r["denominator"], 0 if info.family != "rate" else 1, lang,
                                            suppressed=r["suppressed"])
         r["n_units_text"] = fmt_count(r["n_units"], lang, suppressed=r["suppressed"])
