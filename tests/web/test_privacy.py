@@ -35,7 +35,7 @@ def _small_counts(obj, path="") -> list[str]:
 
 
 def _filters(dashboard) -> list[str]:
-    small = dashboard.overview.gated.frame
+    small = dashboard.overview.frame
     pop = small[(small["measure"] == "population") & (small["age"] == "all") & (small["sex"] == "all")
                 & small["geo"].str.startswith("municipality:")]
     smallest = pop.sort_values("n").iloc[0]["geo"]
@@ -85,7 +85,7 @@ def test_no_small_count_on_any_page(api, dashboard):
 
 def test_overview_relations_never_leave_one_hidden_cell(dashboard):
     """Within every additive relation of the gated overview, a lone hidden cell would be recoverable."""
-    frame = dashboard.overview.gated.frame
+    frame = dashboard.overview.frame
     checked = 0
     for h in overview_hierarchies(dashboard.geo):
         if h.column == "period":

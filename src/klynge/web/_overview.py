@@ -23,7 +23,9 @@ request can combine cells in a way the gate did not consider.
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -36,9 +38,10 @@ MM_CLASSES = ("0", "1", "2", "3+")
 SECTORS = ("hospital", "municipality", "gp", "medicine")
 KEY = ["period", "geo", "age", "sex", "measure"]
 
-# The overview's own tables are small; the counting rule with the audit would be affordable at
-# 40,000 persons but not for every deployment, so the overview uses the indicator build's policy.
-OVERVIEW_POLICY = Policy(audit=False)
+# The full policy, the linear-programming audit included, as for the indicator table. Gating
+# takes a while (about a minute at 40,000 persons in 98 municipalities), so the gated table is
+# kept per build in `<warehouse>/cache/` and reused by later starts.
+OVERVIEW_POLICY = Policy()
 
 
 _BASE = """
@@ -128,15 +131,37 @@ def gate_overview(long: pd.DataFrame, geo: Geography, policy: Policy = OVERVIEW_
 class OverviewStore:
     """The gated overview, split by (period, area) for fast look-ups."""
 
-    def __init__(self, gated: GatedTable, seconds: float) -> None:
+    def __init__(self, gated: GatedTable | pd.DataFrame, seconds: float) -> None:
+        frame = gated.frame if isinstance(gated, GatedTable) else gated
         self.gated = gated
+        self.frame = frame
         self.seconds = seconds
-        frame = gated.frame
         self.periods = sorted(frame["period"].unique().tolist())
         self._parts = {k: g.reset_index(drop=True) for k, g in frame.groupby(["period", "geo"], sort=False)}
 
     @classmethod
-    def from_warehouse(cls, raw, geo: Geography) -> OverviewStore:
+    def from_warehouse(cls, raw, geo: Geography, cache: Path | None = None) -> OverviewStore:
+        """Gate the overview of the open build, or read the gated table kept in ``cache`` (a
+        file written by an earlier start on the same build, by this code only)."""
+        t0 = time.perf_counter()
+        if cache is not None and cache.exists():
+            return cls(pd.read_parquet(cache), time.perf_counter() - t0)
+        store = cls._gate(raw, geo)
+        if cache is not None:
+            try:   # written whole or not at all; a read-only warehouse folder just means no cache
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                partial = cache.with_suffix(".partial")
+                frame = store.frame.copy()
+                frame.attrs = {}   # the policy object is in the file name, not the file
+                frame.to_parquet(partial, index=False)
+                os.replace(partial, cache)
+            except OSError:
+                pass
+        store.seconds = time.perf_counter() - t0
+        return store
+
+    @classmethod
+    def _gate(cls, raw, geo: Geography) -> OverviewStore:
         t0 = time.perf_counter()
         if not _has_tables(raw, ["marts__population", "marts__sector_overlap", "marts__condition_prevalence",
                                  "marts__multimorbidity", "marts__cost"]):
@@ -149,7 +174,7 @@ class OverviewStore:
     def cells(self, period: str, geo: str) -> pd.DataFrame:
         """The gated rows of one year and area (empty when there are none)."""
         part = self._parts.get((period, geo))
-        return part if part is not None else self.gated.frame.iloc[0:0]
+        return part if part is not None else self.frame.iloc[0:0]
 
 
 def _has_tables(raw, names: list[str]) -> bool:

@@ -8,6 +8,8 @@ dicts, so a number on a page is the number in the API.
 
 from __future__ import annotations
 
+import hashlib
+
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from klynge.web import _charts as charts
 from klynge.web._filters import AGE_GROUPS, SEXES, Filters, Geography
 from klynge.web._i18n import CONDITION_NAMES, fmt_count, fmt_number, fmt_period, t
 from klynge.web._indicators import IndicatorInfo, IndicatorStore, compare, spc
-from klynge.web._overview import COMBINATIONS, MM_CLASSES, SECTORS, OverviewStore
+from klynge.web._overview import COMBINATIONS, MM_CLASSES, OVERVIEW_POLICY, SECTORS, OverviewStore
 from klynge.web._targets import Target, load_targets, quarter_end, status
 
 
@@ -40,12 +42,15 @@ class Dashboard:
 
     @classmethod
     def load(cls, warehouse: Path, targets: str | Path | None = None) -> Dashboard:
-        from klynge.warehouse import open_warehouse
+        from klynge.warehouse import current_build, open_warehouse
 
         con = open_warehouse(Path(warehouse))
         raw = con.con
         geo = Geography.load(raw)
-        overview = OverviewStore.from_warehouse(raw, geo)
+        build = current_build(Path(warehouse)).name
+        policy = hashlib.sha256(repr(OVERVIEW_POLICY).encode()).hexdigest()[:8]
+        cache = Path(warehouse) / "cache" / f"overview-{build}-{policy}.parquet"
+        overview = OverviewStore.from_warehouse(raw, geo, cache)
         indicators = IndicatorStore(raw)
         tables = raw.sql("select table_name from information_schema.tables").df()["table_name"].tolist()
         tables += _attach_risk(con, Path(warehouse))
