@@ -43,7 +43,8 @@ t = time.perf_counter()
 long, meta = compute_catalogue(con)
 t_compute = time.perf_counter() - t
 t = time.perf_counter(); gated = gate_long(long, geography(con)[0]); t_gate = time.perf_counter() - t
-print(json.dumps({"timings": meta["timings"], "compute": t_compute, "gate": t_gate, "rows": len(gated)}))
+print(json.dumps({"timings": meta["timings"], "compute": t_compute, "gate": t_gate, "rows": len(gated),
+                  "suppressed": float(gated["suppressed"].mean()), "left_out": gated.attrs.get("left_out", {})}))
 """
 FLOOR = """
 import sys, json, time, duckdb
@@ -76,6 +77,7 @@ def main() -> None:
     floor, _, _ = run_child(FLOOR, str(wh))
     result = {"persons": prep["persons"], "catalogue_wall": cat_wall, "catalogue_peak_gb": cat_mem,
               "compute": cat["compute"], "gate": cat["gate"], "rows": cat["rows"], "timings": cat["timings"],
+              "suppressed": cat["suppressed"], "left_out": cat["left_out"],
               "floor_readmission_sql": floor["seconds"], "machine": machine(), "date": time.strftime("%Y-%m-%d")}
     print(json.dumps(result, indent=1))
     out = Path(__file__).parent / "results" / "indicators.json"
@@ -88,9 +90,12 @@ def write_doc(r: dict) -> None:
     t = r["timings"]
     lines = [BEGIN, "", f"Machine: {r['machine']} (run {r['date']}). Command: `python benchmarks/bench_indicators.py "
              f"--persons {r['persons'] if r['persons'] < 10 else 1_000_000}`.", "",
-             f"{len(t)} indicators on {r['persons']:,} persons (2021-2025): computing the whole catalogue took "
+             f"{len(t)} indicators on {r['persons']:,} persons of one health cluster (the synthetic default, Fyn: "
+             f"9 municipalities; 2021-2025): computing the whole catalogue took "
              f"**{r['compute']:.0f} s** (process wall {r['catalogue_wall']:.0f} s, peak {r['catalogue_peak_gb']:.1f} GB), "
-             f"the privacy gate {r['gate']:.1f} s, giving {r['rows']:,} rows. Baseline in the same run: a hand-written "
+             f"the privacy gate (counting rule and audit) {r['gate']:.1f} s, giving {r['rows']:,} rows of which "
+             f"{100 * r['suppressed']:.1f} % have a suppressed count"
+             f"{'' if not r['left_out'] else ' (left out: ' + json.dumps(r['left_out']) + ')'}. Baseline in the same run: a hand-written "
              f"DuckDB SQL for monthly 30-day readmission straight from the stays took {r['floor_readmission_sql']:.2f} s; "
              f"klynge's readmission indicator (all periods, geographies, strata, intervals and standardisation) took "
              f"{t.get('readmission_30d', float('nan')):.2f} s.", "",

@@ -123,6 +123,8 @@ def rollup(g: pd.DataFrame, geography: pd.DataFrame, d: Definition) -> pd.DataFr
     sums = ["numerator", "denominator", "numerator_sq", "n_units", "n_events"]
     out = []
     for ptype, plabel in periods.items():
+        if ptype not in d.periods:
+            continue
         for level, gcol in levels.items():
             for stype, scol in strata.items():
                 keys = [plabel.rename("period"), g[gcol].rename("geo_code"), g["std_stratum"]]

@@ -52,6 +52,8 @@ class Definition(BaseModel):
     multiplier: float = 1.0
     better: Literal["lower", "higher", "neither"]
     breakdowns: list[Literal["geography", "sex", "age_group"]] = ["geography", "sex", "age_group"]
+    periods: list[Literal["month", "quarter", "year"]] = Field(
+        ["month", "quarter", "year"], description="Period types published (an annual measure: [year]).")
     min_age: int | None = Field(None, description="Units of persons younger than this at the unit date are left out.")
     max_age: int | None = None
     person_time: PersonTime | None = Field(None, description="Rate family: the denominator.")

@@ -77,21 +77,16 @@ def compute_indicator(con, ind: Indicator, start: date, end: date, geo=None) -> 
     return cells[LONG_COLUMNS]
 
 
-def gate_long(long: pd.DataFrame, geo: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every indicator result passes the privacy gate on its way out.
-
-    The long table is one table per indicator with three additive dimensions: geography
-    (municipality -> cluster -> region -> country, and municipality -> council), period
-    (month -> quarter -> year) and stratum (sex and age group -> all). Complementary suppression
-    runs over all of them at once, so no suppressed cell can be recovered by differencing.
-    """
-    derived = ["numerator", "value", "ci_low", "ci_high", "std_value", "std_ci_low", "std_ci_high", "expected", "smr",
-               "smr_ci_low", "smr_ci_high"]
-    frame = long.copy()
-    frame["geo"] = frame["level"].astype(str) + ":" + frame["geo_code"].astype(str)
-    frame["stratum_key"] = frame["stratum_type"].astype(str) + ":" + frame["stratum"].astype(str)
+def _hierarchies(frame: pd.DataFrame, geo: pd.DataFrame | None) -> list[Hierarchy]:
+    """The additive relations of one indicator's long table (see `gate_long`)."""
+    # Sex and age group are two separate margins of the same total: F + M = all, and the age
+    # groups sum to all. (One flat hierarchy over all strata would claim a relation that does
+    # not hold and miss the two that do.)
+    strata = frame[["stratum_type", "stratum_key"]].drop_duplicates()
+    by_type = {t: dict.fromkeys(strata.loc[strata.stratum_type == t, "stratum_key"], "all:all")
+               for t in strata.stratum_type.unique() if t != "all"}
     hierarchies = [Hierarchy.periods("period"),
-                   Hierarchy.flat("stratum_key", "all:all")]
+                   *(Hierarchy.from_parent_map("stratum_key", children) for _, children in sorted(by_type.items()))]
     if geo is not None:
         up: dict[str, str] = {}
         council: dict[str, str] = {}
@@ -101,11 +96,59 @@ def gate_long(long: pd.DataFrame, geo: pd.DataFrame | None = None) -> pd.DataFra
             up[f"region:{r.region_code}"] = "country:DK"
             council[f"municipality:{r.municipality_code}"] = f"council:{r.council_id}"
         hierarchies += [Hierarchy.from_parent_map("geo", up), Hierarchy.from_parent_map("geo", council)]
-    # The counting rule runs over all relations; the linear-programming audit is left out here
-    # because it does not scale to a national indicator table (see docs/privacy.md).
-    out = gate(frame, ["n_events", "n_units"], hierarchies=hierarchies, policy=Policy(audit=False),
-               derived={c: ["n_events", "n_units"] for c in derived}, base=["indicator_id"])
-    return out.drop(columns=["geo", "stratum_key"])
+    return hierarchies
+
+
+_DERIVED = ["numerator", "denominator", "value", "ci_low", "ci_high", "std_value", "std_ci_low", "std_ci_high", "expected", "smr",
+            "smr_ci_low", "smr_ci_high"]
+
+
+def _gate_one(long: pd.DataFrame, geo: pd.DataFrame | None, policy: Policy) -> tuple[pd.DataFrame, list[str]]:
+    """Gate one indicator's table; if the audit cannot protect it, publish coarser periods.
+
+    Returns the gated rows and the period types left out (empty when all were published).
+    """
+    frame = long.copy()
+    frame["geo"] = frame["level"].astype(str) + ":" + frame["geo_code"].astype(str)
+    frame["stratum_key"] = frame["stratum_type"].astype(str) + ":" + frame["stratum"].astype(str)
+    dropped: list[str] = []
+    for coarser in ([], ["month"], ["month", "quarter"]):
+        part = frame[~frame["period_type"].isin(coarser)]
+        try:
+            out = gate(part, ["n_events", "n_units"], hierarchies=_hierarchies(part, geo), policy=policy,
+                       derived={c: ["n_events", "n_units"] for c in _DERIVED}, base=["indicator_id"])
+        except RuntimeError:   # some small count cannot be protected: leave out the finest periods
+            continue
+        dropped = coarser
+        break
+    else:
+        raise RuntimeError(f"indicator {long['indicator_id'].iloc[0]} cannot be published even by year")
+    out = pd.DataFrame(out).drop(columns=["geo", "stratum_key"])
+    out.attrs.clear()
+    return out, dropped
+
+
+def gate_long(long: pd.DataFrame, geo: pd.DataFrame | None = None, *, policy: Policy | None = None) -> pd.DataFrame:
+    """Every indicator result passes the privacy gate on its way out.
+
+    Each indicator is its own table with three additive dimensions: geography (municipality ->
+    cluster -> region -> country, and municipality -> council), period (month -> quarter ->
+    year) and stratum (F + M = all; the age groups sum to all). Complementary suppression runs
+    over all of them at once, and the audit (``Policy(audit=True)``, the default) proves that
+    no suppressed cell can be recovered by differencing any combination of published cells.
+    An indicator that cannot be protected that way is published without months (then without
+    quarters); the left-out period types are listed in ``attrs["left_out"]``.
+    """
+    policy = policy or Policy()
+    parts = [g for _, g in long.groupby("indicator_id", sort=True)] if len(long) else []
+    results = [_gate_one(p, geo, policy) for p in parts]
+    if not results:
+        out = long.assign(**{f"{c}_suppressed": pd.Series(dtype=bool) for c in ["n_events", "n_units", *_DERIVED]},
+                          suppressed=pd.Series(dtype=bool))
+    else:
+        out = pd.concat([r[0] for r in results], ignore_index=True)
+    out.attrs["left_out"] = {p["indicator_id"].iloc[0]: r[1] for p, r in zip(parts, results, strict=True) if r[1]}
+    return out
 
 
 def compute_catalogue(con, ids: list[str] | None = None, progress=None,
@@ -137,12 +180,13 @@ def compute_catalogue(con, ids: list[str] | None = None, progress=None,
 
 
 def write_indicators(con, ids: list[str] | None = None, progress=None,
-                     period: tuple[date, date] | None = None) -> dict:
+                     period: tuple[date, date] | None = None, policy: Policy | None = None) -> dict:
     """Compute the catalogue, gate it and write `marts__indicator_long`; return the run metadata."""
     long, meta = compute_catalogue(con, ids, progress, period)
-    gated = gate_long(long, geography(con)[0])
+    gated = gate_long(long, geography(con)[0], policy=policy)
+    meta["left_out"] = gated.attrs.get("left_out", {})
     gated = pd.DataFrame(gated)
-    gated.attrs.clear()   # the gate's policy object is recorded in the run metadata, not stored
+    gated.attrs.clear()
     for key in ("run_id", "run_at", "package_version", "engine", "codelist_versions"):
         gated[key] = meta[key]
     import ibis

@@ -57,6 +57,8 @@ def indicators_markdown() -> str:
             lines.append(f"- Excluded: {ex.en}")
         if d.window:
             lines.append(f"- Window: {d.window}.")
+        if d.periods != ["month", "quarter", "year"]:
+            lines.append(f"- Periods: {', '.join(d.periods)} only.")
         src = d.source.name + (f" ({d.source.url})" if d.source.url else "")
         lines.append(f"- Source: {src}; domain reference {d.source.reference or '-'}.")
         if d.codelists:

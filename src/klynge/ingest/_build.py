@@ -255,5 +255,5 @@ def _build_marts(con: Any, start: date, end: date) -> dict[str, Any]:
     indicators = write_indicators(con, period=(start, end))
     if write_overview is not None:
         result["overview"] = {str(k): int(v) for k, v in write_overview(con).items()}
-    result["indicators"] = {k: indicators[k] for k in ("run_id", "rows", "codelist_versions", "timings")}
+    result["indicators"] = {k: indicators[k] for k in ("run_id", "rows", "codelist_versions", "timings", "left_out")}
     return result
