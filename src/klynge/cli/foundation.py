@@ -36,11 +36,11 @@ def run_synth(out: Path, persons: int, start: date, end: date, seed: int, munici
     console.print(f"Skrev {result.persons:,} personer til {out}".replace(",", "."))
 
 
-def run_build(source: Path, warehouse: Path) -> None:
+def run_build(source: Path, warehouse: Path, fmt: str = "canonical") -> None:
     from klynge.ingest import BuildError, build_warehouse
 
     try:
-        result = build_warehouse(source, warehouse, progress=True)
+        result = build_warehouse(source, warehouse, progress=True, format=fmt)
     except BuildError as exc:
         console.print(f"[bold red]Fejl:[/] {exc}")
         raise typer.Exit(2) from exc
@@ -119,14 +119,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def build(
-        source: Annotated[Path, typer.Option(help="Folder with canonical CSV or Parquet tables.")],
+        source: Annotated[Path, typer.Option(help="Folder with the source tables or files.")],
         warehouse: Annotated[Path, typer.Option(help="Warehouse folder (created if missing).")],
+        source_format: Annotated[str, typer.Option(
+            "--format", help="canonical (CSV/Parquet per table), lpr3, fhir or omop.")] = "canonical",
     ) -> None:
         """Validate the source tables and build a new warehouse, switching to it only when complete.
 
         Example: klynge build --source src --warehouse wh
+        Example: klynge build --source lpr3-extract --format lpr3 --warehouse wh
         """
-        run_build(source, warehouse)
+        run_build(source, warehouse, source_format)
 
     @app.command()
     def overview(warehouse: Annotated[Path, typer.Option(help="Warehouse folder.")]) -> None:

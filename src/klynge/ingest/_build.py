@@ -13,6 +13,7 @@ import ibis
 from klynge.contracts import TABLES, load_reference
 from klynge.ingest._engine import connect
 from klynge.ingest._errors import BuildError
+from klynge.ingest._foreign import ReaderOutput, build_foreign
 from klynge.ingest._input import TableCounts, load_input_table
 from klynge.ingest._period import resolve_period
 from klynge.ingest._report import (
@@ -66,6 +67,8 @@ def build_warehouse(
     progress: bool = False,
     council_mapping: Path | None = None,
     marts: bool = True,
+    format: str = "canonical",
+    _reader: ReaderOutput | None = None,
 ) -> BuildResult:
     """Build a new warehouse from a source folder and make it the current one.
 
@@ -93,6 +96,10 @@ def build_warehouse(
     marts
         Also compute the marts (indicator catalogue, population overview). Tests of single
         indicators turn this off and compute what they need.
+    format
+        ``canonical`` (the default), or a foreign format read by `klynge.readers` (``lpr3``,
+        ``fhir``, ``omop``) into canonical tables first; canonical files beside the foreign
+        ones are used for the tables the reader does not produce.
 
     Returns
     -------
@@ -111,6 +118,10 @@ def build_warehouse(
     0
     """
     source, warehouse = Path(source), Path(warehouse)
+    if format != "canonical":
+        return build_foreign(
+            format, source, warehouse, period=period, progress=progress, council_mapping=council_mapping, marts=marts
+        )
     # Problems with the source are found before the warehouse is touched.
     found, ignored = find_sources(source)
     missing = [t.name for t in TABLES.values() if t.required and t.name not in found]
@@ -129,7 +140,7 @@ def build_warehouse(
             partial = partial_dir(warehouse, run_id)
             partial.mkdir(parents=True)
             try:
-                build = _Build(source, partial, run_id, progress, marts)
+                build = _Build(source, partial, run_id, progress, marts, _reader)
                 manifest = build.run(found, ignored, metadata, period, council_mapping, cleaned)
             except BaseException:
                 shutil.rmtree(partial, ignore_errors=True)
@@ -145,9 +156,12 @@ def build_warehouse(
 class _Build:
     """One build, writing into its partial folder."""
 
-    def __init__(self, source: Path, partial: Path, run_id: str, progress: bool, marts: bool = True) -> None:
+    def __init__(
+        self, source: Path, partial: Path, run_id: str, progress: bool, marts: bool = True,
+        reader: ReaderOutput | None = None,
+    ) -> None:
         self.source, self.partial, self.run_id = source, partial, run_id
-        self.progress, self.marts = progress, marts
+        self.progress, self.marts, self.reader = progress, marts, reader
         self.timings = Timings()
         self.counts: dict[str, TableCounts] = {}
 
@@ -192,10 +206,13 @@ class _Build:
                 con.disconnect()
             shutil.rmtree(scratch, ignore_errors=True)
         tables = {name: table_entry(name, sources.get(name), counts) for name, counts in self.counts.items()}
+        if self.reader:
+            self.reader.annotate(tables)
         manifest = {
             "run_id": self.run_id,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "source": str(self.source.resolve()),
+            "source": str((self.reader.source if self.reader else self.source).resolve()),
+            "format": self.reader.report.format if self.reader else "canonical",
             "versions": versions(),
             "period": {"start": start.isoformat(), "end": end.isoformat(), "origin": origin},
             "source_metadata": metadata,
@@ -207,6 +224,8 @@ class _Build:
             "timings": dict(self.timings),
             "cleaned_up": cleaned,
         }
+        if self.reader:
+            manifest["reader"] = self.reader.report.as_dict()
         write_manifest(self.partial / MANIFEST, manifest)
         if self.progress:
             print_reconciliation(bar.console, tables)
@@ -218,6 +237,8 @@ class _Build:
             bar.start(table.name, table.name)
             with self.timings.step(f"input:{table.name}"):
                 counts = load_input_table(con, table, sources.get(table.name), self.partial / QUARANTINE)
+                if self.reader:
+                    counts = self.reader.add_counts(table.name, counts, self.partial / QUARANTINE)
             self.counts[table.name] = counts
             bar.done(table.name, counts_line(table.name, counts, table.name in sources))
 

@@ -9,7 +9,7 @@ from typing import Any
 import ibis
 
 from klynge.contracts import Table
-from klynge.ingest._engine import drop_staging, raw_relation, reading
+from klynge.ingest import _engine
 from klynge.ingest._errors import ReconciliationError
 from klynge.ingest._rules import IBIS_TYPES
 from klynge.ingest._sources import SourceTable
@@ -18,11 +18,16 @@ from klynge.ingest._validate import accepted_name, accepted_rows, quarantined_ro
 
 @dataclass(frozen=True)
 class TableCounts:
-    """Rows of one table: every row read is either accepted or quarantined."""
+    """Rows of one table: every row read is accepted, quarantined or out of scope.
+
+    ``out_of_scope`` is only ever non-zero for a source in a foreign format, whose reader
+    counts well-formed records klynge does not model (`klynge.readers`).
+    """
 
     read: int
     accepted: int
     quarantined: int
+    out_of_scope: int = 0
 
 
 def load_input_table(con: Any, table: Table, source: SourceTable | None, quarantine: Path) -> TableCounts:
@@ -49,8 +54,9 @@ def load_input_table(con: Any, table: Table, source: SourceTable | None, quarant
     if source is None:
         con.create_table(name, schema=ibis.schema({c.name: IBIS_TYPES[c.dtype] for c in table.columns}))
         return TableCounts(0, 0, 0)
-    with reading([f.label for f in source.files]):
-        raw = raw_relation(con, source)
+    engine = _engine_of(con)
+    with engine.reading([f.label for f in source.files]):
+        raw = engine.raw_relation(con, source)
         expr = validate(raw, table, lambda ref: con.table(accepted_name(ref)))
         checked = con.create_table(f"_checked__{table.name}", expr, temp=True)
         accepted = con.create_table(name, accepted_rows(checked, table))
@@ -62,10 +68,19 @@ def load_input_table(con: Any, table: Table, source: SourceTable | None, quarant
         if counts.quarantined:
             quarantine.mkdir(parents=True, exist_ok=True)
             con.to_parquet(quarantined_rows(raw, checked), quarantine / f"{table.name}.parquet")
-    drop_staging(con, table.name)
+    engine.drop_staging(con, table.name)
     if counts.read != counts.accepted + counts.quarantined:
         raise ReconciliationError(
             f"internal error in table {table.name}: {counts.read} rows read but {counts.accepted} "
             f"accepted + {counts.quarantined} quarantined"
         )
     return counts
+
+
+def _engine_of(con: Any) -> Any:
+    """The module that reads sources for ``con``'s engine (DuckDB, or Spark when it is pyspark)."""
+    if con.name == "pyspark":
+        from klynge.ingest import _engine_spark
+
+        return _engine_spark
+    return _engine

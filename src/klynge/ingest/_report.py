@@ -82,7 +82,8 @@ def counts_line(table: str, counts: TableCounts, present: bool) -> str:
     """A table's progress line, e.g. ``person: 1,000 read, 998 accepted, 2 quarantined``."""
     if not present:
         return f"{table}: absent (empty table)"
-    return f"{table}: {counts.read:,} read, {counts.accepted:,} accepted, {counts.quarantined:,} quarantined"
+    line = f"{table}: {counts.read:,} read, {counts.accepted:,} accepted, {counts.quarantined:,} quarantined"
+    return line + (f", {counts.out_of_scope:,} out of scope" if counts.out_of_scope else "")
 
 
 def table_entry(table: str, source: SourceTable | None, counts: TableCounts) -> dict[str, Any]:
@@ -97,25 +98,23 @@ def table_entry(table: str, source: SourceTable | None, counts: TableCounts) -> 
         "read": counts.read,
         "accepted": counts.accepted,
         "quarantined": counts.quarantined,
+        "out_of_scope": counts.out_of_scope,
         "quarantine": f"quarantine/{table}.parquet" if counts.quarantined else None,
     }
 
 
 def print_reconciliation(console: Console, tables: Mapping[str, Mapping[str, Any]]) -> None:
-    """Print read = accepted + quarantined for every table, as a table."""
-    view = RichTable(title="Reconciliation: read = accepted + quarantined")
+    """Print read = accepted + quarantined (+ out of scope) for every table, as a table."""
+    foreign = any(entry.get("out_of_scope") for entry in tables.values())
+    headings = ("read", "accepted", "quarantined", *(("out of scope",) if foreign else ()))
+    view = RichTable(title="Reconciliation: read = accepted + quarantined" + (" + out of scope" if foreign else ""))
     view.add_column("table", no_wrap=True)
     view.add_column("source")
-    for heading in ("read", "accepted", "quarantined"):
+    for heading in headings:
         view.add_column(heading, justify="right", no_wrap=True)
     for name, entry in tables.items():
-        view.add_row(
-            name,
-            _source_summary(entry),
-            f"{entry['read']:,}",
-            f"{entry['accepted']:,}",
-            f"{entry['quarantined']:,}",
-        )
+        cells = [entry["read"], entry["accepted"], entry["quarantined"], *((entry["out_of_scope"],) if foreign else ())]
+        view.add_row(name, _source_summary(entry), *(f"{c:,}" for c in cells))
     console.print(view)
 
 
