@@ -141,3 +141,10 @@ def test_time_rule(text: str, expected: datetime) -> None:
 def test_time_rule_refuses(text: str) -> None:
     with pytest.raises(TimeError):
         parse_instant(text)
+
+
+def test_a_required_table_with_nothing_mapped_says_why(tmp_path: Path, toy_format: None, fake_core: Any) -> None:
+    source = _source(tmp_path)
+    (source / "toy.jsonl").write_text(json.dumps(RECORDS[3]) + "\n")  # only P4, imprecise birth date
+    with pytest.raises(BuildError, match=r"1 record\(s\) for the required table 'person'.*imprecise date"):
+        build_warehouse(source, tmp_path / "wh", format="toy", marts=False)

@@ -98,8 +98,22 @@ def build_foreign(fmt: str, source: Path, warehouse: Path, **options: Any) -> Bu
             raise BuildError(f"{source}: cannot read it as {fmt} ({error})") from error
         staged.mkdir(parents=True, exist_ok=True)
         _pass_through(source, staged, produced=set(report.tables))
+        _check_required(report, staged)
         output = ReaderOutput(source, report, quarantine)
         return build_warehouse(staged, warehouse, _reader=output, **options)
+
+
+def _check_required(report: ReaderReport, staged: Path) -> None:
+    """A required table the reader saw records of but could map none of stops the build, with why."""
+    from klynge.contracts import TABLES
+
+    for name, mine in report.tables.items():
+        if TABLES[name].required and mine.mapped == 0 and not (staged / name).exists():
+            why = "; ".join(f"{reason} ({n})" for reason, n in (mine.quarantined + mine.out_of_scope).most_common(3))
+            raise BuildError(
+                f"the {report.format} reader found {mine.read} record(s) for the required table "
+                f"'{name}' but could map none of them: {why or 'no records'}"
+            )
 
 
 def _pass_through(source: Path, staged: Path, produced: set[str]) -> None:
