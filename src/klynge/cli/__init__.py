@@ -9,6 +9,7 @@ import typer
 
 from klynge.cli import access as access_cli
 from klynge.cli import cohort, foundation, indicators, risk, stats
+from klynge.cli import export as export_cli
 from klynge.cli import web as web_cli
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(stats.app, name="stats")
 app.add_typer(indicators.app, name="indicators")
 app.add_typer(risk.app, name="risk")
 app.add_typer(cohort.app, name="cohort")
+app.add_typer(export_cli.app, name="export")
 
 
 def main() -> None:

@@ -123,6 +123,8 @@ def _source_summary(entry: Mapping[str, Any]) -> str:
     if not entry["present"]:
         return "(absent)"
     files = entry["source"]
+    if entry["format"] not in ("csv", "parquet"):  # read by a reader (klynge.readers)
+        return f"{entry['format']}, {len(files)} file{'s' if len(files) != 1 else ''}"
     where = (
         files[0] if len(files) == 1 else f"{files[0].split('/')[0]}/ ({len(files)} {entry['format']} files)"
     )

@@ -146,7 +146,7 @@ class Staging:
         if unknown:
             raise ValueError(f"{table}: not canonical column(s) {sorted(unknown)}")
         staged = {name: as_text(value) for name, value in row.items()}
-        staged[SOURCE_RECORD] = source_record
+        staged[SOURCE_RECORD] = mask_cpr(source_record)
         rows = self._rows.setdefault(table, [])
         rows.append(staged)
         counts.mapped += 1
@@ -163,10 +163,10 @@ class Staging:
 
         ``record`` (the raw record, a dict or text) is kept as CPR-masked JSON text.
         """
-        self._table(table).quarantined[reason] += 1
+        self._table(table).quarantined[mask_cpr(reason)] += 1
         text = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False, default=str)
         self._bad.setdefault(table, []).append(
-            {SOURCE_RECORD: source_record, "reason": reason, "record": mask_cpr(text or "")}
+            {SOURCE_RECORD: mask_cpr(source_record), "reason": mask_cpr(reason), "record": mask_cpr(text or "")}
         )
 
     def out_of_scope(self, table: str, reason: str, count: int = 1) -> None:

@@ -3,7 +3,7 @@
 An SDS research extract (LPR_F) or a DST LPR3 table set, as CSV (UTF-8 or Windows-1252,
 ``;`` or ``,``) or Parquet, is mapped onto the canonical ``hospital_contact``, ``diagnosis``,
 ``procedure`` and, from ``organisationer``, ``hospital_unit`` (domain reference §3.2-3.4,
-§3.7). The accepted file and column names are listed in ``docs/inputs/lpr3.md``.
+§3.7). The accepted file and column names are listed in ``docs/inputs.md``.
 
 Rules (each an LPR3 fact or a klynge decision, see the docs for the reasons):
 

@@ -5,7 +5,7 @@ indexes every resource's names, each Patient's person_id and each Encounter's ta
 (`_index`); the second maps each resource to one canonical row, a quarantined record or an
 out-of-scope count. Resources of the KL Gateway FSIII profiles go to ``_fsiii`` (when that
 module is present) before the generic mapping. The mapping is documented in
-``docs/inputs/fhir.md``; `write_fhir` writes a canonical source folder as FHIR.
+``docs/inputs.md``; `write_fhir` writes a canonical source folder as FHIR.
 """
 
 from __future__ import annotations

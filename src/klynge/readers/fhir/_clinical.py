@@ -1,6 +1,6 @@
 """Encounter, Condition, Procedure, Organization -> the hospital and GP tables.
 
-Mapping rules are in ``docs/inputs/fhir.md``; each function stages one resource as one
+Mapping rules are in ``docs/inputs.md``; each function stages one resource as one
 canonical row, or quarantines it with a reason, or counts it out of scope.
 """
 

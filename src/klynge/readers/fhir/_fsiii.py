@@ -3,7 +3,7 @@
 Municipalities report care data to KL Gateway as per-citizen delivery reports (FHIR R4 collection
 Bundles, IG ``hl7dk/kl-gateway``, profiles
 ``http://fhir.kl.dk/gateway/StructureDefinition/klgateway-care-*``).
-What klynge takes from them (see ``docs/inputs/fsiii.md`` for every field):
+What klynge takes from them (see ``docs/inputs.md`` for every field):
 
 * a **planned intervention** (``CarePlan``, klgateway-care-planned-intervention) is the granted
   service (bevilling): one ``municipal_service`` row; ``period.start`` is the grant day

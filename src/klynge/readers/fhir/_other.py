@@ -1,6 +1,6 @@
 """Observation, medication, Immunization, Appointment, Communication, MedCom messages.
 
-Mapping rules are in ``docs/inputs/fhir.md``.
+Mapping rules are in ``docs/inputs.md``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Patient -> person, its addresses -> residence, its generalPractitioner -> gp_listing.
 
-Rules (``docs/inputs/fhir.md``):
+Rules (``docs/inputs.md``):
 
 * person_id: the klynge person identifier (``https://klynge.dk/fhir/sid/person``) if present;
   else the CPR identifier (``urn:oid:1.2.208.176.1.2``), pseudonymised with the keyed hash of
