@@ -7,6 +7,7 @@ request not going to 127.0.0.1; screenshots are kept in ``test-artifacts/web/``.
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -123,7 +124,7 @@ def test_keyboard_and_language_switch(page, server, artifacts):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
     page.keyboard.press("Enter")
-    assert page.url.endswith("#main")
+    page.wait_for_url(re.compile(r"#main$"), timeout=5_000)  # the jump to the anchor is asynchronous
     # The filters are reachable and usable with the keyboard alone.
     page.focus("#f-period-type")
     page.keyboard.press("ArrowDown")   # quarter -> month

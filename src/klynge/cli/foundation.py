@@ -36,15 +36,33 @@ def run_synth(out: Path, persons: int, start: date, end: date, seed: int, munici
     console.print(f"Skrev {result.persons:,} personer til {out}".replace(",", "."))
 
 
-def run_build(source: Path, warehouse: Path, fmt: str = "canonical") -> None:
+def run_build(source: Path, warehouse: Path, fmt: str = "canonical", engine: str = "duckdb",
+              spark_master: str | None = None, spark_conf: list[str] | None = None) -> None:
     from klynge.ingest import BuildError, build_warehouse
 
     try:
-        result = build_warehouse(source, warehouse, progress=True, format=fmt)
+        conf = _spark_conf(spark_master, spark_conf or [])
+        result = build_warehouse(source, warehouse, progress=True, format=fmt, engine=engine,
+                                 spark_conf=conf if engine == "spark" else None)
     except BuildError as exc:
         console.print(f"[bold red]Fejl:[/] {exc}")
         raise typer.Exit(2) from exc
     console.print(f"Lager bygget: {result.path}")
+
+
+def _spark_conf(master: str | None, settings: list[str]) -> dict[str, str]:
+    """``--spark-master`` and the ``key=value`` pairs of ``--spark-conf`` as Spark settings."""
+    from klynge.ingest import BuildError
+
+    conf = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise BuildError(f"--spark-conf {setting!r}: expected key=value, e.g. spark.driver.memory=4g")
+        conf[key.strip()] = value.strip()
+    if master:
+        conf["spark.master"] = master
+    return conf
 
 
 def print_overview(warehouse: Path) -> None:
@@ -123,13 +141,19 @@ def register(app: typer.Typer) -> None:
         warehouse: Annotated[Path, typer.Option(help="Warehouse folder (created if missing).")],
         source_format: Annotated[str, typer.Option(
             "--format", help="canonical (CSV/Parquet per table), lpr3, fhir or omop.")] = "canonical",
+        engine: Annotated[str, typer.Option(help="duckdb (one machine) or spark (docs/spark.md).")] = "duckdb",
+        spark_master: Annotated[str | None, typer.Option(
+            help="Spark master URL, e.g. local[2] or spark://host:7077 (default local[*]).")] = None,
+        spark_conf: Annotated[list[str], typer.Option(
+            help="A Spark setting key=value; repeat for more.")] = [],  # noqa: B006
     ) -> None:
         """Validate the source tables and build a new warehouse, switching to it only when complete.
 
         Example: klynge build --source src --warehouse wh
         Example: klynge build --source lpr3-extract --format lpr3 --warehouse wh
+        Example: klynge build --source src --warehouse wh --engine spark --spark-master local[2]
         """
-        run_build(source, warehouse, source_format)
+        run_build(source, warehouse, source_format, engine, spark_master, spark_conf)
 
     @app.command()
     def overview(warehouse: Annotated[Path, typer.Option(help="Warehouse folder.")]) -> None:

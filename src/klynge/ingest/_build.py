@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,8 @@ def build_warehouse(
     progress: bool = False,
     council_mapping: Path | None = None,
     marts: bool = True,
+    engine: str = "duckdb",
+    spark_conf: Mapping[str, str] | None = None,
     format: str = "canonical",
     _reader: ReaderOutput | None = None,
 ) -> BuildResult:
@@ -96,6 +99,12 @@ def build_warehouse(
     marts
         Also compute the marts (indicator catalogue, population overview). Tests of single
         indicators turn this off and compute what they need.
+    engine
+        ``duckdb`` (the default) or ``spark``: the engine that runs validation, core and marts.
+        On Spark the tables are written as Parquet to ``parquet/`` in the build folder and then
+        loaded into its ``klynge.duckdb``, so the warehouse is the same (``docs/spark.md``).
+    spark_conf
+        Spark settings for ``engine="spark"``, e.g. ``{"spark.master": "local[2]"}``.
     format
         ``canonical`` (the default), or a foreign format read by `klynge.readers` (``lpr3``,
         ``fhir``, ``omop``) into canonical tables first; canonical files beside the foreign
@@ -120,7 +129,8 @@ def build_warehouse(
     source, warehouse = Path(source), Path(warehouse)
     if format != "canonical":
         return build_foreign(
-            format, source, warehouse, period=period, progress=progress, council_mapping=council_mapping, marts=marts
+            format, source, warehouse, period=period, progress=progress, council_mapping=council_mapping, marts=marts,
+            engine=engine, spark_conf=spark_conf,
         )
     # Problems with the source are found before the warehouse is touched.
     found, ignored = find_sources(source)
@@ -140,7 +150,7 @@ def build_warehouse(
             partial = partial_dir(warehouse, run_id)
             partial.mkdir(parents=True)
             try:
-                build = _Build(source, partial, run_id, progress, marts, _reader)
+                build = _Build(source, partial, run_id, progress, marts, _reader, engine, spark_conf)
                 manifest = build.run(found, ignored, metadata, period, council_mapping, cleaned)
             except BaseException:
                 shutil.rmtree(partial, ignore_errors=True)
@@ -158,10 +168,11 @@ class _Build:
 
     def __init__(
         self, source: Path, partial: Path, run_id: str, progress: bool, marts: bool = True,
-        reader: ReaderOutput | None = None,
+        reader: ReaderOutput | None = None, engine: str = "duckdb", spark_conf: Mapping[str, str] | None = None,
     ) -> None:
         self.source, self.partial, self.run_id = source, partial, run_id
         self.progress, self.marts, self.reader = progress, marts, reader
+        self.engine, self.spark_conf = engine, spark_conf
         self.timings = Timings()
         self.counts: dict[str, TableCounts] = {}
 
@@ -185,7 +196,7 @@ class _Build:
                     name: inspect_source(TABLES[name], fmt, files, self.source, scratch)
                     for name, (fmt, files) in found.items()
                 }
-            con = connect(self.partial / DATABASE, scratch / "spill")
+            con = _connect(self.engine, self.partial, scratch, self.spark_conf)
             try:
                 with self.timings.step("reference"):
                     reference = _load_reference(con, council_mapping)
@@ -202,6 +213,9 @@ class _Build:
                         bar.start("marts", "indicators and overview")
                         marts = _build_marts(con, start, end)
                         bar.done("marts", f"marts: {marts['indicators']['rows']:,} indicator rows")
+                if self.engine == "spark":
+                    with self.timings.step("duckdb"):  # the Parquet tables into klynge.duckdb
+                        con.export(self.partial / DATABASE)
             finally:
                 con.disconnect()
             shutil.rmtree(scratch, ignore_errors=True)
@@ -213,6 +227,7 @@ class _Build:
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "source": str((self.reader.source if self.reader else self.source).resolve()),
             "format": self.reader.report.format if self.reader else "canonical",
+            "engine": self.engine,
             "versions": versions(),
             "period": {"start": start.isoformat(), "end": end.isoformat(), "origin": origin},
             "source_metadata": metadata,
@@ -278,3 +293,17 @@ def _build_marts(con: Any, start: date, end: date) -> dict[str, Any]:
         result["overview"] = {str(k): int(v) for k, v in write_overview(con).items()}
     result["indicators"] = {k: indicators[k] for k in ("run_id", "rows", "codelist_versions", "timings", "left_out")}
     return result
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def _connect(engine: str, partial: Path, scratch: Path, spark_conf: Mapping[str, str] | None) -> Any:
+    """The build's Ibis connection: a new DuckDB file, or a Spark session storing Parquet."""
+    if engine == "duckdb":
+        return connect(partial / DATABASE, scratch / "spill")
+    if engine == "spark":
+        from klynge.ingest import _engine_spark
+
+        return _engine_spark.connect(partial, scratch, spark_conf)
+    raise BuildError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")

@@ -13,7 +13,14 @@ from klynge.ingest import _engine
 from klynge.ingest._errors import ReconciliationError
 from klynge.ingest._rules import IBIS_TYPES
 from klynge.ingest._sources import SourceTable
-from klynge.ingest._validate import accepted_name, accepted_rows, quarantined_rows, validate
+from klynge.ingest._validate import (
+    accepted_name,
+    accepted_rows,
+    quarantined_rows,
+    repeated_keys,
+    validate,
+    with_reasons,
+)
 
 
 @dataclass(frozen=True)
@@ -57,17 +64,24 @@ def load_input_table(con: Any, table: Table, source: SourceTable | None, quarant
     engine = _engine_of(con)
     with engine.reading([f.label for f in source.files]):
         raw = engine.raw_relation(con, source)
-        expr = validate(raw, table, lambda ref: con.table(accepted_name(ref)))
-        checked = con.create_table(f"_checked__{table.name}", expr, temp=True)
+        repeated = None
+        if table.primary_key:  # stored first: a small table the validation joins with
+            repeated = con.create_table(f"_repeated__{table.name}", repeated_keys(raw, table), temp=True)
+        expr = validate(raw, table, lambda ref: con.table(accepted_name(ref)), repeated)
+        # Only the rows to quarantine are kept from the validation (row number and reason);
+        # the accepted rows are then read again from the source (see `with_reasons`).
+        bad = expr.filter(expr["reason"].notnull()).select("_row", "reason")
+        bad = con.create_table(f"_checked__{table.name}", bad, temp=True)
+        checked = with_reasons(raw, bad, table)
         accepted = con.create_table(name, accepted_rows(checked, table))
         counts = TableCounts(
-            read=int(raw.count().execute()),
+            read=_rows_read(raw, source),
             accepted=int(accepted.count().execute()),
-            quarantined=int(checked.filter(checked["reason"].notnull()).count().execute()),
+            quarantined=int(bad.count().execute()),
         )
         if counts.quarantined:
             quarantine.mkdir(parents=True, exist_ok=True)
-            con.to_parquet(quarantined_rows(raw, checked), quarantine / f"{table.name}.parquet")
+            con.to_parquet(quarantined_rows(raw, bad), quarantine / f"{table.name}.parquet")
     engine.drop_staging(con, table.name)
     if counts.read != counts.accepted + counts.quarantined:
         raise ReconciliationError(
@@ -84,3 +98,15 @@ def _engine_of(con: Any) -> Any:
 
         return _engine_spark
     return _engine
+
+
+def _rows_read(raw: Any, source: SourceTable) -> int:
+    """Rows in the source: from the Parquet footers when every file has them, else counted.
+
+    The footers are independent of the query that reads the rows, so a row lost or doubled
+    on the way in (not only in validation) fails the reconciliation; and no scan is needed.
+    """
+    rows = [f.rows for f in source.files]
+    if source.format == "parquet" and all(r is not None for r in rows):
+        return sum(rows)
+    return int(raw.count().execute())

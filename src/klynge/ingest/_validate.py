@@ -40,7 +40,7 @@ def accepted_name(reference_table: str) -> str:
     return reference_table if reference_table.startswith("ref__") else f"input__{reference_table}"
 
 
-def validate(raw: ir.Table, table: Table, lookup: Lookup) -> ir.Table:
+def validate(raw: ir.Table, table: Table, lookup: Lookup, repeated: ir.Table | None = None) -> ir.Table:
     """Check every row of ``raw`` against ``table``'s rules.
 
     Parameters
@@ -51,26 +51,18 @@ def validate(raw: ir.Table, table: Table, lookup: Lookup) -> ir.Table:
         The model's table.
     lookup
         Gives the accepted rows of referenced tables (those are validated first).
+    repeated
+        `repeated_keys` of ``raw``, computed (and best stored) beforehand; without it the
+        duplicates are found within this expression.
 
     Returns
     -------
     ibis.expr.types.Table
         ``_row``, the canonical columns in the model's types, and ``reason``.
     """
-    values: dict[str, ir.Value] = {}
-    reasons: list[ir.StringValue] = []
-    for column in table.columns:
-        if column.name in raw.columns:
-            values[column.name] = typed_value(raw[column.name], column)
-            reasons += column_reasons(column, raw[column.name], values[column.name])
-        else:  # a column the source does not have is missing in every row
-            values[column.name] = ibis.null(IBIS_TYPES[column.dtype])
-            if not column.nullable:
-                reasons.append(ibis.literal(f"{column.name}: missing required value"))
-    reasons += order_reasons(table, values)
-    checked = raw.select(_row=raw["_row"], **values, _why_row=join_reasons(reasons))
+    checked = _row_checked(raw, table)
     if table.primary_key:
-        checked = _flag_duplicates(checked, table.primary_key)
+        checked = _flag_duplicates(checked, table.primary_key, repeated)
     references = table.references + EXTRA_REFERENCES.get(table.name, ())
     for index, reference in enumerate(references):
         life = table.event_column if reference.table == "person" else None
@@ -79,17 +71,100 @@ def validate(raw: ir.Table, table: Table, lookup: Lookup) -> ir.Table:
     return checked.select("_row", *table.column_names, reason=join_reasons(why))
 
 
-def _flag_duplicates(checked: ir.Table, key: tuple[str, ...]) -> ir.Table:
+def _row_checked(raw: ir.Table, table: Table) -> ir.Table:
+    """``_row``, the typed columns and ``_why_row``: the reasons of the per-row rules."""
+    values = _typed_values(raw, table)
+    reasons: list[ir.StringValue] = []
+    for column in table.columns:
+        if column.name in raw.columns:
+            reasons += column_reasons(column, raw[column.name], values[column.name])
+        elif not column.nullable:  # a column the source does not have is missing in every row
+            reasons.append(ibis.literal(f"{column.name}: missing required value"))
+    reasons += order_reasons(table, values)
+    return raw.select(_row=raw["_row"], **values, _why_row=join_reasons(reasons))
+
+
+def _typed_values(raw: ir.Table, table: Table) -> dict[str, ir.Value]:
+    """Each of the model's columns in its type (NULL where missing, not convertible or absent)."""
+    return {
+        c.name: typed_value(raw[c.name], c) if c.name in raw.columns else ibis.null(IBIS_TYPES[c.dtype])
+        for c in table.columns
+    }
+
+
+def with_reasons(raw: ir.Table, bad: ir.Table, table: Table) -> ir.Table:
+    """``raw`` typed as `validate` types it, with the ``reason`` of each row found in ``bad``.
+
+    ``bad`` holds ``_row`` and ``reason`` of the rows to quarantine (few, as a rule): the
+    validation's joins run once, to find those, and the rows are then typed again straight
+    from the source instead of being kept, all columns, in an intermediate table.
+    """
+    rows = raw.select(_row=raw["_row"], **_typed_values(raw, table))
+    why = bad.select(_bad_row=bad["_row"], reason=bad["reason"])
+    joined = rows.left_join(why, rows["_row"] == why["_bad_row"])
+    return joined.select("_row", *table.column_names, reason=joined["reason"])
+
+
+def repeated_keys(raw: ir.Table, table: Table) -> ir.Table:
+    """Primary keys shared by several rows that pass the per-row rules, with the first such row.
+
+    Columns ``_dup_<key column>`` and ``_dup_first``. Found cheaply: keys whose hash occurs
+    more than once are candidates (a superset: hashes may collide), and only the candidates'
+    rows are checked in full and grouped by the exact key. A source without duplicates gives
+    an empty table after one pass over the key column.
+    """
+    key = table.primary_key
+    values = _typed_values(raw, table)
+    keyed = raw.select(_row=raw["_row"], **{k: values[k] for k in key})
+    complete = ibis.and_(*(keyed[k].notnull() for k in key))
+    hashed = keyed.filter(complete).mutate(_dup_hash=_key_hash(keyed, key))
+    counts = hashed.group_by("_dup_hash").aggregate(_dup_n=hashed.count())
+    candidates = counts.filter(counts["_dup_n"] > 1).select("_dup_hash")
+    rows = raw.mutate(_dup_hash=_key_hash(raw, key, values)).semi_join(candidates, "_dup_hash")
+    checked = _row_checked(rows, table)
+    complete = ibis.and_(*(checked[k].notnull() for k in key))
+    contenders = checked.filter(checked["_why_row"].isnull() & complete)
+    grouped = contenders.group_by(*key).aggregate(
+        _dup_first=contenders["_row"].min(), _dup_n=contenders.count()
+    )
+    grouped = grouped.filter(grouped["_dup_n"] > 1)
+    return grouped.select(_dup_first="_dup_first", **{f"_dup_{k}": k for k in key})
+
+
+def _key_hash(
+    t: ir.Table, key: tuple[str, ...], values: dict[str, ir.Value] | None = None
+) -> ir.IntegerValue:
+    """A hash of the typed key (of ``values`` when given, else of ``t``'s columns)."""
+    cols = [values[k] if values is not None else t[k] for k in key]
+    if len(cols) == 1:
+        return cols[0].hash()
+    return ibis.literal("\x1f").join([c.cast("string") for c in cols]).hash()
+
+
+def _flag_duplicates(checked: ir.Table, key: tuple[str, ...], repeated: ir.Table | None = None) -> ir.Table:
     """Of rows sharing a primary key, keep the first in source order; the later are duplicates.
 
     Only rows that pass the per-row rules take part: a damaged first copy of a record does
-    not push out an intact second copy.
+    not push out an intact second copy. ``repeated`` (from `repeated_keys`) names the keys
+    that occur more than once among those rows and their first row.
     """
-    valid = checked["_why_row"].isnull()
-    window = ibis.window(group_by=[*(checked[k] for k in key), valid], order_by=checked["_row"])
-    later = ibis.row_number().over(window) > 0
-    complete = ibis.and_(*(checked[k].notnull() for k in key))
-    return checked.mutate(_why_dup=when(valid & complete & later, f"duplicate {', '.join(key)}"))
+    # A join with the few repeated keys; a window over the key would sort every row with all
+    # its columns (and spill at scale).
+    if repeated is None:
+        valid = checked["_why_row"].isnull()
+        complete = ibis.and_(*(checked[k].notnull() for k in key))
+        contenders = checked.filter(valid & complete)
+        repeated = contenders.group_by(*key).aggregate(
+            _dup_first=contenders["_row"].min(), _dup_n=contenders.count()
+        )
+        repeated = repeated.filter(repeated["_dup_n"] > 1).select(
+            _dup_first="_dup_first", **{f"_dup_{k}": k for k in key}
+        )
+    joined = checked.left_join(repeated, [checked[k] == repeated[f"_dup_{k}"] for k in key])
+    # `_dup_first` is NULL for a key seen once (and for invalid or incomplete rows' keys alike).
+    later = joined["_why_row"].isnull() & (joined["_row"] > joined["_dup_first"])
+    flag = when(later, f"duplicate {', '.join(key)}")
+    return joined.select(*checked.columns, _why_dup=flag)
 
 
 def _check_reference(

@@ -4,6 +4,8 @@ import ibis
 
 from klynge.indicators.helpers import discharges
 
+_US_PER_HOUR = 3_600_000_000
+
 
 def units(ctx):
     days = int(ctx.params.get("days", 30))
@@ -16,10 +18,9 @@ def units(ctx):
     # Hours of later stays inside the window (a stay running past the window is cut at its end).
     # A stay still going on at the end of the data (a contact without end) runs past the window:
     # its end_time is only the latest instant known so far (its start, for a single open contact).
-    # Epoch seconds are taken on the engine's clock; across a daylight-saving change this can be
-    # one hour off, which is negligible for a count of days.
+    # Hours are elapsed real time, also across a daylight-saving change.
     cut_end = ibis.ifelse(j.so.fill_null(False), j.window_end, ibis.least(j.se, j.window_end))
-    hours = ((cut_end.epoch_seconds() - j.ss.epoch_seconds()) / 3600.0).fill_null(0)
+    hours = (cut_end.delta(j.ss, unit="microsecond").cast("float64") / _US_PER_HOUR).fill_null(0)
     inside = j.group_by(["stay_id", "person_id", "discharge_date", "end_time", "window_end"]).agg(hosp_h=hours.sum())
     p = ctx.table("person").select(pp=ctx.table("person").person_id, death=ctx.table("person").death_date)
     k = inside.join(p, inside.person_id == p.pp)
