@@ -92,26 +92,38 @@ def test_transaction_bundle_maps_every_kind_of_resource(tmp_path):
                                       "hospital_name": "OUH", "unit_name": "Medicinsk afdeling",
                                       "specialty": "internal_medicine", "branch": "somatic", "region_code": "1083",
                                       "source_record": "Organization/ouh-med"}]
-    assert [(r["contact_id"], r["diagnosis_code"], r["diagnosis_type"]) for r in rows["diagnosis"]] == [
-        ("e1", "DI500", "B")]
-    assert report.tables["diagnosis"].quarantined == {
-        "no SKS or ICD-10 coding (systems: http://snomed.info/sct)": 1}
-    assert [(r["procedure_code"], r["procedure_time"]) for r in rows["procedure"]] == [
-        ("KJAB10", "2024-01-06T08:00:00+00:00")]
+    # The source columns name the coding actually used: ICD-10 here, not the SNOMED CT beside it.
+    assert [(r["contact_id"], r["diagnosis_code"], r["diagnosis_type"], r["source_system"], r["source_code"])
+            for r in rows["diagnosis"]] == [("e1", "DI500", "B", "http://hl7.org/fhir/sid/icd-10", "I50.0")]
+    assert report.tables["diagnosis"].quarantined == {}
+    assert report.tables["diagnosis"].out_of_scope == {
+        "Condition coded only in SNOMED CT (no ICD-10/SKS coding)": 1}
+    assert [(r["procedure_code"], r["procedure_time"], r["source_system"], r["source_code"])
+            for r in rows["procedure"]] == [("KJAB10", "2024-01-06T08:00:00+00:00", SKS, "KJAB10")]
     lab = rows["lab_result"][0]
-    assert (lab["npu_code"], lab["value"], lab["ref_low"], lab["ref_high"], lab["sector"]) == (
-        "NPU27300", "48.0", "20.0", "42.0", "hospital")
+    assert (lab["npu_code"], lab["value"], lab["ref_low"], lab["ref_high"], lab["sector"], lab["source_system"],
+            lab["source_code"]) == ("NPU27300", "48.0", "20.0", "42.0", "hospital", "urn:oid:1.2.208.176.2.1",
+                                    "NPU27300")
     assert report.tables["lab_result"].out_of_scope == {"Observation category vital-signs (only laboratory is modelled)": 1}
-    assert [(r["atc"], r["dispensing_date"]) for r in rows["prescription"]] == [("A10BA02", "2024-02-01")]
-    assert sum(report.tables["prescription"].quarantined.values()) == 1
-    assert report.tables["prescription"].out_of_scope == {"MedicationRequest (a prescription is counted when dispensed)": 1}
+    assert [(r["atc"], r["dispensing_date"], r["source_system"], r["source_code"]) for r in rows["prescription"]] == [
+        ("A10BA02", "2024-02-01", "http://www.whocc.no/atc", "A10BA02")]
+    assert report.tables["prescription"].quarantined == {}
+    assert report.tables["prescription"].out_of_scope == {
+        "MedicationRequest (a prescription is counted when dispensed)": 1,
+        "MedicationDispense coded only in RxNorm (no ATC coding)": 1}
     assert [(r["vaccine"], r["vaccination_date"]) for r in rows["vaccination"]] == [("INFLUENZA", "2023-10-15")]
     assert report.tables["person"].out_of_scope == {"resource type AllergyIntolerance not modelled": 1}
     assert report.tables["hospital_unit"].out_of_scope == {"Organization that is not a hospital unit (kind hospital)": 1}
     assert reconciles(report)
     # 14 resources + 3 addresses, each a residence record.
     assert sum(t.read for t in report.tables.values()) == len(entries) + 3
-    assert set(bad) == {"diagnosis", "prescription"}
+    assert bad == {}
+    notes = [n for n in report.notes if n.startswith("unmapped source codes")]
+    assert notes == [
+        "unmapped source codes, diagnosis: 1 record(s), 1 distinct code(s); the 1 most frequent "
+        "(system|code: records): http://snomed.info/sct|42343007: 1",
+        "unmapped source codes, prescription: 1 record(s), 1 distinct code(s); the 1 most frequent "
+        "(system|code: records): http://www.nlm.nih.gov/research/umls/rxnorm|860975: 1"]
 
 
 def test_malformed_ndjson_is_quarantined_with_reasons(tmp_path):

@@ -220,7 +220,9 @@ QUARANTINED = [
     (care_plan(extension=[{"url": fsiii.DK_MUNICIPALITY_EXT,
                            "valueCodeableConcept": {"coding": [{"code": "46"}]}}]),
      "malformed municipality code '46'"),
-    (_no_municipality(), "no municipality (KL Gateway names only the citizen's SOR organisation)"),
+    (_no_municipality(), "no municipality (KL Gateway names only the citizen's SOR organisation): "
+     'add "fsiii": {"municipality_code": "<kommunekode>"} (a delivery from one municipality) or '
+     '"fsiii": {"organisations": {"<SOR code>": "<kommunekode>"}} to klynge-source.json in the source folder'),
     (care_plan(extension=[{"url": fsiii.EXT_MUNICIPALITY, "valueCoding": {"code": "Odense"}}]),
      "malformed municipality code 'Odense'"),
     (condition(severity={"coding": [{"system": FSIII, "code": "B7"}]}), "severity 'B7' outside B1-B5"),
@@ -309,3 +311,94 @@ def test_every_resource_is_accounted_for_once(tmp_path):
                         for r in resources)
     assert {name: t.read for name, t in tables.items()} == dict(per_table)
     assert tables["municipal_service"].mapped == 3 and tables["functional_assessment"].mapped == 2
+
+
+# ----------------------------------------------------------------------------- municipality from configuration
+
+def _gateway_delivery(source: Path, settings: dict[str, Any] | None) -> None:
+    """A KL Gateway-like delivery: two citizens of two SOR organisations, their services and one assessment,
+    none carrying a municipality (as real reports)."""
+    import json
+
+    from fhir_support import bundle
+
+    def citizen(pid: str, sor: str) -> dict[str, Any]:
+        return {"resourceType": "Patient", "id": pid, "meta": {"profile": [PROFILE + "citizen"]},
+                "gender": "female", "birthDate": "1940-01-01",
+                "managingOrganization": {"identifier": {"system": "urn:oid:1.2.208.176.1.1", "value": sor}}}
+
+    entries = [{"resource": citizen("a", "1234561000016000")}, {"resource": citizen("b", "9999991000016000")},
+               {"resource": care_plan(id="s1", extension=[])},
+               {"resource": care_plan(id="s2", extension=[], subject={"reference": "Patient/b"})},
+               {"resource": condition(id="f1", extension=[], subject={"reference": "Patient/b"})},
+               {"resource": care_plan(id="s3")}]    # carries its own municipality (0461): kept
+    bundle(source / "delivery.json", entries)
+    if settings is not None:
+        (source / "klynge-source.json").write_text(json.dumps(settings), encoding="utf-8")
+
+
+def _read(tmp_path: Path, settings: dict[str, Any] | None):
+    from fhir_support import read
+
+    _gateway_delivery(tmp_path / "src", settings)
+    return read(tmp_path / "src", tmp_path / "out")
+
+
+def test_without_configuration_gateway_rows_are_quarantined_with_the_setting_to_add(tmp_path):
+    report, rows, bad = _read(tmp_path, None)
+    assert [r["service_id"] for r in rows["municipal_service"]] == ["s3"]
+    reasons = {r["reason"] for table in bad.values() for r in table}
+    assert len(reasons) == 1 and '"fsiii": {"municipality_code": "<kommunekode>"}' in reasons.pop()
+    assert sum(report.tables["municipal_service"].quarantined.values()) == 2
+    assert sum(report.tables["functional_assessment"].quarantined.values()) == 1
+    assert not [n for n in report.notes if n.startswith("fsiii:")]
+
+
+def test_one_municipality_delivery_takes_the_configured_code(tmp_path):
+    report, rows, bad = _read(tmp_path, {"period_start": "2024-01-01", "period_end": "2024-12-31",
+                                         "fsiii": {"municipality_code": "0751"}})
+    assert {r["service_id"]: r["municipality_code"] for r in rows["municipal_service"]} == {
+        "s1": "751", "s2": "751", "s3": "461"}
+    assert [r["municipality_code"] for r in rows["functional_assessment"]] == ["751"]
+    assert not bad
+    assert [n for n in report.notes if n.startswith("fsiii:")] == [
+        "fsiii: 1 functional_assessment row(s) got their municipality from fsiii.municipality_code in "
+        "klynge-source.json (configuration, not data: KL Gateway reports carry no municipality)",
+        "fsiii: 2 municipal_service row(s) got their municipality from fsiii.municipality_code in "
+        "klynge-source.json (configuration, not data: KL Gateway reports carry no municipality)"]
+
+
+def test_managing_organisation_maps_to_its_municipality(tmp_path):
+    settings = {"fsiii": {"organisations": {"1234561000016000": "101"}}}
+    report, rows, bad = _read(tmp_path, settings)
+    assert {r["service_id"]: r["municipality_code"] for r in rows["municipal_service"]} == {"s1": "101", "s3": "461"}
+    # Citizen b's organisation is not configured and there is no default: quarantined, saying what to add.
+    reasons = sorted(r["reason"] for table in bad.values() for r in table)
+    assert reasons == 2 * ["no municipality: the citizen's managing organisation (9999991000016000) is not in "
+                           "fsiii.organisations of klynge-source.json; add it there, or set "
+                           '"fsiii": {"municipality_code": "<kommunekode>"}']
+    assert any(n.startswith("fsiii: 1 municipal_service row(s) got their municipality from fsiii.organisations")
+               for n in report.notes)
+
+
+def test_organisation_wins_over_the_default_and_the_organisation_may_be_a_resource(tmp_path):
+    from fhir_support import bundle, read
+
+    source = tmp_path / "src"
+    org = {"resourceType": "Organization", "id": "odense",
+           "identifier": [{"system": "urn:oid:1.2.208.176.1.1", "value": "5551000016000"}]}
+    citizen = {"resourceType": "Patient", "id": "a", "gender": "male", "birthDate": "1940-01-01",
+               "managingOrganization": {"reference": "Organization/odense"}}
+    bundle(source / "d.json", [{"resource": org}, {"resource": citizen}, {"resource": care_plan(extension=[])}])
+    (source / "klynge-source.json").write_text(
+        '{"fsiii": {"municipality_code": "751", "organisations": {"5551000016000": "461"}}}', encoding="utf-8")
+    _, rows, _ = read(source, tmp_path / "out")
+    assert [r["municipality_code"] for r in rows["municipal_service"]] == ["461"]
+
+
+@pytest.mark.parametrize("settings", [{"fsiii": {"municipality_code": "999"}},
+                                      {"fsiii": {"organisations": {"123": "Odense"}}},
+                                      {"fsiii": {"kommune": "461"}}, {"fsiii": "461"}])
+def test_bad_fsiii_configuration_stops_the_read(tmp_path, settings):
+    with pytest.raises(ValueError, match="klynge-source.json"):
+        _read(tmp_path, settings)

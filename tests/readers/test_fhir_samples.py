@@ -43,9 +43,19 @@ def test_bulk_export_sample(tmp_path):
         "address without a Danish municipality code (DK-core extension)": addresses}
     assert tables["prescription"].out_of_scope == {
         "MedicationRequest (a prescription is counted when dispensed)": types["MedicationRequest"]}
-    # Synthea codes conditions and procedures in SNOMED CT only: nothing maps to SKS.
-    assert sum(tables["diagnosis"].quarantined.values()) == types["Condition"]
-    assert sum(tables["procedure"].quarantined.values()) == types["Procedure"]
+    # Synthea codes conditions and procedures in SNOMED CT only: nothing maps to SKS, and that is
+    # out of scope (well-formed, another vocabulary), as in the OMOP reader.
+    assert tables["diagnosis"].out_of_scope == {
+        "Condition coded only in SNOMED CT (no ICD-10/SKS coding)": types["Condition"]}
+    assert tables["procedure"].out_of_scope == {
+        "Procedure coded only in SNOMED CT (no SKS procedure coding)": types["Procedure"]}
+    assert not tables["diagnosis"].quarantined and not tables["procedure"].quarantined
+    snomed = Counter(json.loads(line)["code"]["coding"][0]["code"]
+                     for line in (BULK / "Condition.000.ndjson").read_text().splitlines())
+    (note,) = [n for n in report.notes if n.startswith("unmapped source codes, diagnosis")]
+    code, n = sorted(snomed.items(), key=lambda item: (-item[1], item[0]))[0]
+    assert f"{len(snomed)} distinct code(s); the 20 most frequent" in note
+    assert f"(system|code: records): http://snomed.info/sct|{code}: {n};" in note
     assert tables["hospital_contact"].read == types["Encounter"] and tables["hospital_contact"].mapped == 0
     assert tables["hospital_unit"].read == types["Organization"] + types["Location"]
     assert tables["vaccination"].read == types["Immunization"] and tables["vaccination"].mapped > 0

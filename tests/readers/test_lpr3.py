@@ -63,17 +63,17 @@ def test_well_formed_extract_maps_cell_by_cell(tmp_path: Path) -> None:
     ]
     assert got.staged["diagnosis"] == [
         {"contact_id": "1001", "diagnosis_code": "DI500", "diagnosis_type": "A", "refuted": "false",
-         "source_record": "diagnoser.csv:2"},
+         "source_system": "SKS", "source_code": "DI500", "source_record": "diagnoser.csv:2"},
         {"contact_id": "1001", "diagnosis_code": "DE119", "diagnosis_type": "B", "refuted": "true",
-         "source_record": "diagnoser.csv:3"},
+         "source_system": "SKS", "source_code": "DE119", "source_record": "diagnoser.csv:3"},
         {"contact_id": "1002", "diagnosis_code": "DF200", "diagnosis_type": "A", "refuted": None,
-         "source_record": "diagnoser.csv:4"},
+         "source_system": "SKS", "source_code": "DF200", "source_record": "diagnoser.csv:4"},
     ]
     assert got.staged["procedure"] == [
         {"contact_id": "1002", "procedure_code": "BVAA33A", "procedure_time": None,
-         "source_record": "procedurer_andre.csv:2"},
+         "source_system": "SKS", "source_code": "BVAA33A", "source_record": "procedurer_andre.csv:2"},
         {"contact_id": "1001", "procedure_code": "KFNG02", "procedure_time": "2024-03-01T09:15:00+00:00",
-         "source_record": "procedurer_kirurgi.csv:2"},
+         "source_system": "SKS", "source_code": "KFNG02", "source_record": "procedurer_kirurgi.csv:2"},
     ]
     # The canonical hospital_unit file is the register: the reader stages no hospital_unit.
     assert "hospital_unit" not in got.staged and "hospital_unit" not in got.report.tables
@@ -99,9 +99,10 @@ def test_research_extract_names_upper_case_columns_and_dst_spellings(tmp_path: P
         contact_id="7", person_id="abc123", start_time="2024-03-01T08:30:00+00:00",
         end_time="2024-03-01T09:45:00+00:00", contact_type="ALCA10", priority="ATA3", contact_reason="ALCC02",
         source_record="LPR_F_KONTAKTER2024.csv:2")]
-    # A DST diagnosis code without SKS's D gets one; the dot goes.
+    # A DST diagnosis code without SKS's D gets one; the dot goes; the source code is as in the extract.
     assert got.staged["diagnosis"] == [{"contact_id": "7", "diagnosis_code": "DI500", "diagnosis_type": "A",
-                                        "refuted": "false", "source_record": "lpr_a_diagnose.csv:2"}]
+                                        "refuted": "false", "source_system": "SKS", "source_code": "I50.0",
+                                        "source_record": "lpr_a_diagnose.csv:2"}]
     assert any("1 diagnosis codes without SKS's leading D" in n for n in got.report.notes)
 
 
@@ -141,6 +142,7 @@ def test_parquet_extract_with_typed_columns(tmp_path: Path) -> None:
     ]
     assert got.staged["procedure"] == [{"contact_id": "32", "procedure_code": "ZZ0149",
                                         "procedure_time": "2024-05-31T22:00:00+00:00",
+                                        "source_system": "SKS", "source_code": "ZZ0149",
                                         "source_record": "procedurer_andre.parquet:1"}]
 
 

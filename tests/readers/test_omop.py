@@ -262,15 +262,15 @@ def test_gp_contacts_cell_by_cell(extract: Read) -> None:
 def test_diagnoses_icd10_on_hospital_contacts(extract: Read) -> None:
     assert extract.rows("diagnosis") == [
         {"contact_id": "1002", "diagnosis_code": "DI10", "diagnosis_type": "B", "refuted": None,
-         "source_record": "condition_occurrence/1"},
+         "source_system": "ICD10CM", "source_code": "I10", "source_record": "condition_occurrence/1"},
         {"contact_id": "1002", "diagnosis_code": "DE119", "diagnosis_type": "A", "refuted": None,
-         "source_record": "condition_occurrence/2"},
+         "source_system": "ICD10CM", "source_code": "E11.9", "source_record": "condition_occurrence/2"},
         {"contact_id": "1004", "diagnosis_code": "DJ441", "diagnosis_type": "A", "refuted": None,
-         "source_record": "condition_occurrence/5"},
+         "source_system": "SKS", "source_code": "DJ441", "source_record": "condition_occurrence/5"},
     ]
     assert extract.report.tables["diagnosis"].out_of_scope == {
         "repeats a diagnosis code already on the contact": 1,
-        "no ICD-10 code (condition source vocabulary SNOMED)": 1,
+        "Condition coded only in SNOMED CT (no ICD-10/SKS coding)": 1,
         "condition on a GP contact (not modelled)": 1,
         "condition not on a visit (only those of hospital contacts are kept)": 1,
     }
@@ -286,12 +286,12 @@ def test_diagnoses_icd10_on_hospital_contacts(extract: Read) -> None:
 def test_prescriptions_need_atc(extract: Read) -> None:
     assert extract.rows("prescription") == [
         {"person_id": "1", "dispensing_date": "2024-03-10", "atc": "B01AC06", "ddd": None,
-         "source_record": "drug_exposure/1"},
+         "source_system": "RxNorm", "source_code": "243670", "source_record": "drug_exposure/1"},
         {"person_id": "2", "dispensing_date": "2024-04-01", "atc": "N02BE01", "ddd": None,
-         "source_record": "drug_exposure/3"},
+         "source_system": "ATC", "source_code": "N02BE01", "source_record": "drug_exposure/3"},
     ]
     assert extract.report.tables["prescription"].out_of_scope == {
-        "no ATC code for RxNorm in the vocabulary tables": 1,
+        "Drug exposure coded only in RxNorm (no ATC coding; no link in the vocabulary tables)": 1,
         "drug administered by staff, not a redeemed prescription": 1,
         "vaccine (CVX): vaccinations are not mapped from OMOP": 1,
     }
@@ -307,12 +307,13 @@ def test_lab_results_need_npu(extract: Read) -> None:
     assert extract.rows("lab_result") == [
         {"person_id": "1", "sample_time": "2024-03-02T06:15:00+00:00", "npu_code": "NPU02319", "value": "8.1",
          "unit": "mmol/L", "ref_low": "4.5", "ref_high": "10.0", "sector": "hospital",
-         "source_record": "measurement/1"},
+         "source_system": "NPU", "source_code": "NPU02319", "source_record": "measurement/1"},
         {"person_id": "2", "sample_time": "2024-07-14T22:00:00+00:00", "npu_code": "DNK35302", "value": "1.5",
-         "unit": "g/L", "ref_low": None, "ref_high": None, "sector": "gp", "source_record": "measurement/2"},
+         "unit": "g/L", "ref_low": None, "ref_high": None, "sector": "gp",
+         "source_system": "NPU", "source_code": "dnk35302", "source_record": "measurement/2"},
     ]
     assert extract.report.tables["lab_result"].out_of_scope == {
-        "no NPU code (measurement source vocabulary unknown)": 1}
+        "Measurement coded only in an unknown code system (no NPU coding)": 1}
     assert extract.quarantined("lab_result") == {
         "measurement/4": "value_as_number: not a number: 'abc'",
         "measurement/5": "requesting sector unknown (not on a hospital or GP contact)",
@@ -322,10 +323,10 @@ def test_lab_results_need_npu(extract: Read) -> None:
 def test_procedures_need_sks_on_hospital_contact(extract: Read) -> None:
     assert extract.rows("procedure") == [
         {"contact_id": "1002", "procedure_code": "KFNG05", "procedure_time": "2024-03-02T09:00:00+00:00",
-         "source_record": "procedure_occurrence/1"},
+         "source_system": "SKS", "source_code": "KFNG05", "source_record": "procedure_occurrence/1"},
     ]
     assert extract.report.tables["procedure"].out_of_scope == {
-        "no SKS procedure code (procedure source vocabulary unknown)": 1,
+        "Procedure coded only in an unknown code system (no SKS procedure coding)": 1,
         "procedure on a GP contact (not modelled)": 1,
         "procedure not on a visit (only those of hospital contacts are kept)": 1,
     }

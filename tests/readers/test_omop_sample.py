@@ -75,22 +75,33 @@ def test_counts_against_independent_queries(runs: dict[str, tuple[ReaderReport, 
     # measurements in LOINC/SNOMED: all counted as out of scope, none lost.
     snomed_conditions = _count("""SELECT count(*) FROM '{d}/CONDITION_OCCURRENCE.csv' o JOIN '{d}/CONCEPT.csv' c
                                   ON c.concept_id = o.condition_source_concept_id WHERE c.vocabulary_id = 'SNOMED'""")
-    assert t["diagnosis"].out_of_scope == {"no ICD-10 code (condition source vocabulary SNOMED)": snomed_conditions}
+    assert t["diagnosis"].out_of_scope == {"Condition coded only in SNOMED CT (no ICD-10/SKS coding)": snomed_conditions}
     assert t["diagnosis"].read == _count("SELECT count(*) FROM '{d}/CONDITION_OCCURRENCE.csv'") == 470
     assert t["prescription"].out_of_scope == {
-        "no ATC code for RxNorm (CONCEPT_ANCESTOR and CONCEPT_RELATIONSHIP absent or empty)":
+        "Drug exposure coded only in RxNorm (no ATC coding; CONCEPT_ANCESTOR and CONCEPT_RELATIONSHIP absent or empty)":
             _count("SELECT count(*) FROM '{d}/DRUG_EXPOSURE.csv'")}
     by_vocabulary = dict(duckdb.connect().sql(f"""
-        SELECT 'no NPU code (measurement source vocabulary ' || c.vocabulary_id || ')', count(*)
+        SELECT 'Measurement coded only in ' || CASE c.vocabulary_id WHEN 'SNOMED' THEN 'SNOMED CT' ELSE c.vocabulary_id END
+               || ' (no NPU coding)', count(*)
         FROM '{CSV}/MEASUREMENT.csv' m JOIN '{CSV}/CONCEPT.csv' c ON c.concept_id = m.measurement_source_concept_id
         GROUP BY ALL""").fetchall())
     assert dict(t["lab_result"].out_of_scope) == by_vocabulary
     assert sum(by_vocabulary.values()) == 10040
     assert t["procedure"].out_of_scope == {
-        "no SKS procedure code (procedure source vocabulary SNOMED)":
+        "Procedure coded only in SNOMED CT (no SKS procedure coding)":
             _count("SELECT count(*) FROM '{d}/PROCEDURE_OCCURRENCE.csv'")}
     for table in t.values():
         assert not table.quarantined
+    # The 20 most frequent unmapped codes per table, computed independently.
+    top = _count("""SELECT count(*) FROM '{d}/CONDITION_OCCURRENCE.csv' WHERE condition_source_value = (
+                    SELECT condition_source_value FROM '{d}/CONDITION_OCCURRENCE.csv' GROUP BY condition_source_value
+                    ORDER BY count(*) DESC LIMIT 1)""")
+    code = duckdb.connect().sql(f"""SELECT CAST(condition_source_value AS VARCHAR) AS v
+                                    FROM '{CSV}/CONDITION_OCCURRENCE.csv' GROUP BY v ORDER BY count(*) DESC, v
+                                    LIMIT 1""").fetchall()[0][0]
+    (note,) = [n for n in report.notes if n.startswith("unmapped source codes, diagnosis: 470 record(s)")]
+    assert f"the 20 most frequent (system|code: records): SNOMED|{code}: {top};" in note
+    assert sum(n.startswith("unmapped source codes, ") for n in report.notes) == 4
 
 
 def test_sample_rows_cell_by_cell(runs: dict[str, tuple[ReaderReport, Path]]) -> None:

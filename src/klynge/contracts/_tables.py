@@ -17,10 +17,24 @@ ATC = r"[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?"
 NPU = r"(NPU|DNK)[0-9]{5}"
 SOR_LIKE = r"[0-9A-Za-z_.-]{1,40}"
 MUNICIPALITY = r"[0-9]{3}"
+# The original coding a reader mapped a row from: a code system URI or vocabulary id, and a code.
+SOURCE_SYSTEM = r"[A-Za-z0-9][A-Za-z0-9 :/._#%?=&~+-]{0,199}"
+SOURCE_CODE = r"[0-9A-Za-z][0-9A-Za-z .:/_+-]{0,63}"
 
 
 def _pid(description: str = "Pseudonymous person id (never a CPR number).") -> Column:
     return Column("person_id", "string", description, cpr_check=True, pattern=r"[0-9A-Za-z_.:-]{1,64}")
+
+
+def _source_columns(what: str) -> tuple[Column, Column]:
+    return (
+        Column("source_system", "string",
+               f"Code system of the original coding the {what} was taken or mapped from (a FHIR system URI such "
+               "as http://snomed.info/sct, or an OMOP vocabulary id such as SNOMED); empty where the source "
+               "already used the canonical code (canonical and LPR3 sources).", nullable=True, pattern=SOURCE_SYSTEM),
+        Column("source_code", "string", f"The original code in source_system the {what} was taken or mapped from.",
+               nullable=True, pattern=SOURCE_CODE),
+    )
 
 
 _PERSON_REF = Reference("person_id", "person", "person_id")
@@ -110,6 +124,7 @@ DIAGNOSIS = Table(
                codes=tuple(codes.DIAGNOSIS_TYPES)),
         Column("refuted", "bool", "Later refuted (senere afkræftet); refuted diagnoses never count.",
                nullable=True),
+        *_source_columns("diagnosis code"),
     ),
     references=(_CONTACT_REF,),
     sector="hospital",
@@ -122,6 +137,7 @@ PROCEDURE = Table(
         Column("contact_id", "string", "The contact the procedure belongs to.", pattern=SOR_LIKE),
         Column("procedure_code", "string", "SKS procedure code.", pattern=SKS_PROCEDURE),
         Column("procedure_time", "timestamp", "When the procedure was done.", nullable=True),
+        *_source_columns("procedure code"),
     ),
     references=(_CONTACT_REF,),
     sector="hospital",
@@ -193,6 +209,7 @@ LAB_RESULT = Table(
         Column("ref_low", "float", "Lower reference limit.", nullable=True),
         Column("ref_high", "float", "Upper reference limit.", nullable=True),
         Column("sector", "string", "Requesting sector.", codes=tuple(codes.SECTORS)),
+        *_source_columns("NPU code"),
     ),
     references=(_PERSON_REF,),
     orders=(Order("ref_low", "ref_high"),),
@@ -207,6 +224,7 @@ PRESCRIPTION = Table(
         Column("dispensing_date", "date", "Date the prescription was redeemed."),
         Column("atc", "string", "ATC code.", pattern=ATC),
         Column("ddd", "float", "Defined daily doses dispensed.", min=0, nullable=True),
+        *_source_columns("ATC code"),
     ),
     references=(_PERSON_REF,),
     event_column="dispensing_date",

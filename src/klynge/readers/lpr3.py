@@ -27,6 +27,7 @@ from klynge.identity import InvalidCPR, MissingKey, Pseudonymiser
 from klynge.ingest._errors import BuildError
 from klynge.readers import lpr3_values as values
 from klynge.readers._base import Staging, mask_cpr
+from klynge.readers._codemap import source
 from klynge.readers._time import TimeError
 from klynge.readers.lpr3_files import UNMODELLED, ExtractFile, Record, find_files, resolve, rows
 from klynge.readers.lpr3_units import Unit, unit_lookup
@@ -260,7 +261,7 @@ def _diagnoses(file: ExtractFile, contacts: dict[str, Status], staging: Staging)
         code, added = values.diagnosis_code(cell["code"] or "")
         prefixed += added
         staging.add("diagnosis", {"contact_id": cell["contact"], "diagnosis_code": code,
-                                  "diagnosis_type": kind, "refuted": refuted}, where)
+                                  "diagnosis_type": kind, "refuted": refuted, **source("SKS", cell["code"])}, where)
     if prefixed:
         staging.note(f"lpr3: {file.label}: {prefixed} diagnosis codes without SKS's leading D got one")
 
@@ -287,7 +288,8 @@ def _procedures(file: ExtractFile, contacts: dict[str, Status], staging: Staging
             _account("procedure", where, fate, record, staging)
             continue
         code = re.sub(r"\s", "", cell["code"] or "").upper()
-        staging.add("procedure", {"contact_id": cell["contact"], "procedure_code": code, "procedure_time": when}, where)
+        staging.add("procedure", {"contact_id": cell["contact"], "procedure_code": code, "procedure_time": when,
+                                  **source("SKS", cell["code"])}, where)
 
 
 def _account(table: str, where: str, fate: Fate, record: Record | None, staging: Staging) -> None:

@@ -87,7 +87,7 @@ def find_files(source: Path) -> tuple[list[ExtractFile], list[str]]:
     found: list[ExtractFile] = []
     other: list[str] = []
     for entry in sorted(source.iterdir(), key=lambda p: p.name.lower()):
-        if entry.name.startswith((".", "_")) or entry.name == "klynge-source.json":
+        if entry.name.startswith((".", "_")) or entry.name in ("klynge-source.json", "klynge-codemap.csv"):
             continue
         stem = entry.name.rsplit(".", 1)[0] if entry.is_file() else entry.name
         if stem in TABLES:

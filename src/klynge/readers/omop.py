@@ -47,6 +47,7 @@ from klynge.contracts import load_reference
 from klynge.readers import omop_events as events
 from klynge.readers import omop_visits as visits
 from klynge.readers import omop_person as persons
+from klynge.readers._codemap import CODEMAP_FILE, CodeMap, Unmapped
 from klynge.readers._time import DANISH, TimeError, parse_day, parse_instant
 from klynge.readers.omop_source import Loaded, load
 
@@ -157,6 +158,7 @@ def read(source: Path, staging: Staging) -> None:
     """
     source = Path(source)
     settings = Settings.load(source)
+    codemap, unmapped = CodeMap.load(source), Unmapped()
     clock = Clock(settings.timezone)
     with tempfile.TemporaryDirectory(prefix="klynge-omop-") as tmp:
         con = duckdb.connect(str(Path(tmp) / "omop.duckdb"))
@@ -172,15 +174,29 @@ def read(source: Path, staging: Staging) -> None:
             persons.observation_periods(con, staging)
             persons.residences(con, staging, births, settings)
             visits.dims(con)
+            _register_codemap(con, codemap)
             visit_status = visits.visits(con, staging, clock)
             _register(con, "visit_status", "visit_occurrence_id", visit_status)
             events.conditions(con, staging)
             events.drugs(con, staging, clock)
             events.measurements(con, staging, clock)
             events.procedures(con, staging, clock)
+            codemap.used.update({t: n for t, n in events.unmapped_codes(con, unmapped).items() if n})
         finally:
             con.close()
     _notes(loaded, settings, staging)
+    codemap.note(staging)
+    unmapped.note(staging)
+
+
+def _register_codemap(con: duckdb.DuckDBPyConnection, codemap: CodeMap) -> None:
+    """The council's code map (``klynge-codemap.csv``) as table ``codemap`` (tbl, system, code, target)."""
+    rows = codemap.rows()
+    frame = pa.table({name: pa.array([r[i] for r in rows], pa.string())
+                      for i, name in enumerate(("tbl", "system", "code", "target"))})
+    con.register("codemap_arrow", frame)
+    con.execute("CREATE TABLE codemap AS SELECT * FROM codemap_arrow")
+    con.unregister("codemap_arrow")
 
 
 def _rejected(loaded: Loaded, staging: Staging) -> None:
@@ -208,4 +224,4 @@ def _notes(loaded: Loaded, settings: Settings, staging: Staging) -> None:
         staging.note(f"not read (not mapped by the OMOP reader): {', '.join(loaded.ignored)}")
 
 
-__all__ = ["SETTINGS_FILE", "Clock", "Settings", "read"]
+__all__ = ["CODEMAP_FILE", "SETTINGS_FILE", "Clock", "Settings", "read"]

@@ -36,7 +36,7 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "condition_occurrence": (
         ("condition_occurrence_id", "person_id", "condition_start_date"),
-        ("condition_start_datetime", "condition_type_concept_id", "condition_status_concept_id",
+        ("condition_concept_id", "condition_start_datetime", "condition_type_concept_id", "condition_status_concept_id",
          "visit_occurrence_id", "condition_source_value", "condition_source_concept_id"),
     ),
     "drug_exposure": (
@@ -66,6 +66,7 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "concept_ancestor": (("ancestor_concept_id", "descendant_concept_id"), ("min_levels_of_separation",)),
 }
 SUFFIXES = (".csv", ".parquet")
+CODEMAP_FILE = "klynge-codemap.csv"  # read by klynge.readers._codemap
 
 
 @dataclass
@@ -107,7 +108,7 @@ def find(source: Path) -> tuple[dict[str, Path], list[str]]:
     for entry in sorted(source.iterdir()):
         name, suffix = entry.stem.lower(), entry.suffix.lower()
         if not entry.is_file() or suffix not in SUFFIXES or name not in COLUMNS:
-            if not entry.name.startswith("."):
+            if not entry.name.startswith(".") and entry.name != CODEMAP_FILE:
                 others.append(entry.name)
             continue
         if name in found:

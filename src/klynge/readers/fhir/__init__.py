@@ -11,12 +11,14 @@ module is present) before the generic mapping. The mapping is documented in
 from __future__ import annotations
 
 import importlib
+import json
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from klynge.readers._base import Staging
+from klynge.readers._codemap import CodeMap
 from klynge.readers.fhir import _clinical, _other
 from klynge.readers.fhir._context import FhirContext
 from klynge.readers.fhir._files import Item, NotFhir, items, source_files
@@ -61,15 +63,42 @@ def _walk(source: Path, staging: Staging | None) -> Any:
                 staging.note(f"skipped {path.name} (not UTF-8 text)")
 
 
+SETTINGS_FILE = "klynge-source.json"
+
+
+def _settings(source: Path) -> dict[str, Any]:
+    """``klynge-source.json`` of the source folder (empty without one).
+
+    Raises
+    ------
+    ValueError
+        When it is not a JSON object.
+    """
+    path = source / SETTINGS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except ValueError as error:
+        raise ValueError(f"{SETTINGS_FILE}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{SETTINGS_FILE}: expected a JSON object")
+    return data
+
+
 def read(source: Path, staging: Staging) -> None:
     """Read every FHIR file under ``source`` into ``staging`` (see the module docstring)."""
     source = Path(source)
+    settings, codemap = _settings(source), CodeMap.load(source)
     indexer = Indexer()
     for item in _walk(source, None):
         if item.resource is not None:
             indexer.add(item.resource, item.full_url, item.bundle)
     ctx = indexer.finish()
+    ctx.settings, ctx.codemap = settings, codemap
     fsiii = _load_fsiii()
+    if fsiii is not None and hasattr(fsiii, "configure"):
+        fsiii.configure(ctx)
     seen: set[str] = set()
     persons: set[str] = set()
     files: set[str] = set()
@@ -95,6 +124,10 @@ def read(source: Path, staging: Staging) -> None:
     staging.report.files.extend(sorted(files))
     if types:
         staging.note("resources read: " + ", ".join(f"{t} {n}" for t, n in sorted(types.items())))
+    ctx.codemap.note(staging)
+    ctx.unmapped.note(staging)
+    if fsiii is not None and hasattr(fsiii, "finish"):
+        fsiii.finish(ctx, staging)
 
 
 def _dispatch(resource: dict[str, Any], key: str | None, ctx: FhirContext, staging: Staging,

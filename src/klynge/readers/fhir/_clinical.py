@@ -6,9 +6,11 @@ canonical row, or quarantines it with a reason, or counts it out of scope.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from klynge.readers._base import Staging
+from klynge.readers._codemap import only_in, source
 from klynge.readers._time import TimeError, parse_day, parse_instant
 from klynge.readers.fhir import _systems as fs
 from klynge.readers.fhir._context import FhirContext
@@ -22,6 +24,48 @@ def _sks(concept: Any, prefix: str) -> str | None:
         if coding.get("system") in fs.SKS_ALIASES and code.startswith(prefix):
             return code
     return None
+
+
+def choose(concept: Any, table: str, ctx: FhirContext,
+           direct: Callable[[dict[str, Any]], str | None]) -> tuple[str, dict[str, str | None]] | None:
+    """The canonical code of a concept and the coding it came from (``source_system``/``source_code``).
+
+    A coding the canonical code can be read from (``direct``) wins, then one in the council's
+    code map (``klynge-codemap.csv``); the source columns name the coding actually used.
+    """
+    items = fs.codings(concept)
+    rules = (direct, lambda c: ctx.codemap.get(table, c.get("system"), str(c.get("code") or "")))
+    for rule in rules:
+        for coding in items:
+            code = rule(coding)
+            if code:
+                return code, source(coding.get("system"), str(coding.get("code") or ""))
+    return None
+
+
+def unmapped(label: str, concept: Any, table: str, resource: dict[str, Any], ctx: FhirContext,
+             staging: Staging) -> None:
+    """A record without a usable code: out of scope if coded in another system, else quarantined."""
+    coded = [c for c in fs.codings(concept) if str(c.get("code") or "").strip()]
+    if not coded:
+        staging.quarantine(table, ctx.record(resource), f"{label} without a coded code", resource)
+        return
+    staging.out_of_scope(table, only_in(label, [c.get("system") for c in coded], table))
+    ctx.unmapped.add(table, coded[0].get("system"), str(coded[0]["code"]).strip())
+
+
+def _sks_diagnosis(coding: dict[str, Any]) -> str | None:
+    code = str(coding.get("code") or "").strip()
+    if coding.get("system") in fs.SKS_ALIASES and code.startswith("D"):
+        return code
+    if coding.get("system") in fs.ICD10 and code:
+        return "D" + code.replace(".", "").upper()
+    return None
+
+
+def _sks_procedure(coding: dict[str, Any]) -> str | None:
+    code = str(coding.get("code") or "").strip()
+    return code if coding.get("system") in fs.SKS_ALIASES and code and not code.startswith("D") else None
 
 
 def _period(resource: dict[str, Any]) -> dict[str, Any]:
@@ -121,22 +165,21 @@ def map_condition(resource: dict[str, Any], ctx: FhirContext, staging: Staging) 
     if status == "entered-in-error":
         staging.out_of_scope("diagnosis", "Condition entered in error")
         return
-    code = _sks(resource.get("code"), "D")
-    if code is None:
-        icd = fs.code_in(resource.get("code"), fs.ICD10)
-        code = "D" + icd.replace(".", "").upper() if icd else None
-    if code is None:
-        systems = sorted({str(c.get("system")) for c in fs.codings(resource.get("code"))})
-        staging.quarantine("diagnosis", record, f"no SKS or ICD-10 coding (systems: {', '.join(systems) or 'none'})",
-                           resource)
+    # SKS first, then ICD-10 (any coding, so SNOMED CT + ICD-10 maps), then the code map.
+    sks = [c for c in fs.codings(resource.get("code")) if c.get("system") in fs.SKS_ALIASES]
+    chosen = choose(sks, "diagnosis", ctx, _sks_diagnosis) or choose(resource.get("code"), "diagnosis", ctx,
+                                                                     _sks_diagnosis)
+    if chosen is None:
+        unmapped("Condition", resource.get("code"), "diagnosis", resource, ctx, staging)
         return
+    code, origin = chosen
     contact = _contact(resource, ctx, staging, "diagnosis")
     if contact is None:
         return
     kind = fs.code_in(resource.get("category"), fs.CS_DIAGNOSIS_TYPE) or "B"
     refuted = None if status is None else status == "refuted"
     staging.add("diagnosis", {"contact_id": contact, "diagnosis_code": code, "diagnosis_type": kind,
-                              "refuted": refuted}, record)
+                              "refuted": refuted, **origin}, record)
 
 
 def map_procedure(resource: dict[str, Any], ctx: FhirContext, staging: Staging) -> None:
@@ -145,13 +188,11 @@ def map_procedure(resource: dict[str, Any], ctx: FhirContext, staging: Staging) 
     if resource.get("status") in ("entered-in-error", "not-done"):
         staging.out_of_scope("procedure", f"Procedure {resource.get('status')}")
         return
-    code = next((str(c["code"]) for c in fs.codings(resource.get("code"))
-                 if c.get("system") in fs.SKS_ALIASES and c.get("code") and not str(c["code"]).startswith("D")), None)
-    if code is None:
-        systems = sorted({str(c.get("system")) for c in fs.codings(resource.get("code"))})
-        staging.quarantine("procedure", record, f"no SKS procedure coding (systems: {', '.join(systems) or 'none'})",
-                           resource)
+    chosen = choose(resource.get("code"), "procedure", ctx, _sks_procedure)
+    if chosen is None:
+        unmapped("Procedure", resource.get("code"), "procedure", resource, ctx, staging)
         return
+    code, origin = chosen
     contact = _contact(resource, ctx, staging, "procedure")
     if contact is None:
         return
@@ -163,7 +204,8 @@ def map_procedure(resource: dict[str, Any], ctx: FhirContext, staging: Staging) 
     except TimeError as error:
         staging.quarantine("procedure", record, f"performed: {error}", resource)
         return
-    staging.add("procedure", {"contact_id": contact, "procedure_code": code, "procedure_time": when}, record)
+    staging.add("procedure", {"contact_id": contact, "procedure_code": code, "procedure_time": when, **origin},
+                record)
 
 
 def map_organization(resource: dict[str, Any], ctx: FhirContext, staging: Staging, key: str) -> None:

@@ -12,7 +12,12 @@ every mapper, including the FSIII mappers in ``_fsiii.py``. The contract they re
   source, or None;
 * ``ctx.contact_id(reference)`` -> the canonical contact_id of an Encounter reference that was
   mapped to ``hospital_contact`` or ``gp_contact``, else None;
-* ``ctx.encounter_table(reference)`` -> which canonical table that Encounter went to, else None.
+* ``ctx.encounter_table(reference)`` -> which canonical table that Encounter went to, else None;
+* ``ctx.managing_organisation(reference)`` -> the SOR code (else the Organization id) of a
+  Patient's ``managingOrganization``, or None;
+* ``ctx.settings`` -> ``klynge-source.json`` of the source folder (empty without one);
+  ``ctx.codemap`` the council's code map and ``ctx.unmapped`` the unmapped source codes
+  (`klynge.readers._codemap`).
 
 References resolve by ``Type/id`` (also absolute ``http://.../Type/id``), by the ``fullUrl`` of a
 Bundle entry (``urn:uuid:...``) and by conditional identifiers
@@ -21,8 +26,11 @@ Bundle entry (``urn:uuid:...``) and by conditional identifiers
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from klynge.readers._codemap import CodeMap, Unmapped
 
 
 @dataclass
@@ -50,6 +58,14 @@ class FhirContext:
     """Medication key -> its code (a CodeableConcept), for ``medicationReference``."""
     problems: dict[str, str] = field(default_factory=dict)
     """Patient key -> why it has no person_id (the quarantine reason of its records)."""
+    managing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Patient key -> its ``managingOrganization`` reference."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """``klynge-source.json`` of the source folder (``fsiii`` configures municipalities)."""
+    codemap: CodeMap = field(default_factory=CodeMap)
+    unmapped: Unmapped = field(default_factory=Unmapped)
+    counts: Counter[str] = field(default_factory=Counter)
+    """Counters for manifest notes (e.g. FSIII municipalities taken from configuration)."""
     location: str = ""
     """Where the current resource was read (``file.ndjson:17`` or ``bundle.json#3``)."""
     bundle: list[dict[str, Any]] | None = None
@@ -99,6 +115,20 @@ class FhirContext:
         """``hospital_contact`` or ``gp_contact`` for a mapped Encounter, else None."""
         info = self.encounter(reference)
         return None if info is None else info.table
+
+    def managing_organisation(self, reference: str | dict[str, Any] | None) -> str | None:
+        """The SOR code (else the Organization id) of a Patient's ``managingOrganization``, or None."""
+        key = self.resolve(reference, "Patient")
+        org = self.managing.get(key or "")
+        if not org:
+            return None
+        ident = org.get("identifier")
+        if isinstance(ident, dict) and ident.get("value"):
+            return str(ident["value"]).strip()
+        target = self.resolve(org, "Organization")
+        if target is None:
+            return None
+        return self.organisations.get(target, {}).get("sor") or target.split("/", 1)[1]
 
     def record(self, resource: dict[str, Any]) -> str:
         """The ``source_record`` label of a resource: ``Type/id``, or where it was read."""

@@ -14,7 +14,15 @@ What klynge takes from them (see ``docs/inputs.md`` for every field):
   and visits (``Encounter``) are well-formed but not modelled: counted out of scope.
 
 KL Gateway carries neither the municipality nor planned minutes; klynge's writer adds them as two
-klynge extensions (below), and the reader also accepts a FHIR ``Timing`` for the minutes.
+klynge extensions (below), and the reader also accepts a FHIR ``Timing`` for the minutes. For a
+real Gateway delivery the municipality comes from configuration, ``klynge-source.json`` in the
+source folder (`configure`)::
+
+    {"fsiii": {"municipality_code": "461",                 # the whole delivery is from Odense
+               "organisations": {"12345678": "461"}}}       # or: the citizen's SOR organisation
+
+``organisations`` (the citizen's ``managingOrganization``) wins over ``municipality_code``; the
+manifest notes how many rows got their municipality from configuration.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from klynge.contracts import codes
+from klynge.contracts import codes, load_reference
 from klynge.readers._time import TimeError, parse_day
 
 if TYPE_CHECKING:
@@ -188,16 +196,79 @@ def _extension(element: dict[str, Any], url: str) -> dict[str, Any] | None:
     return None
 
 
-def _municipality(resource: dict[str, Any]) -> str:
-    """klynge's municipality extension (or DK-core's address one): ``0461`` or ``461`` -> ``461``."""
+SETTINGS = "klynge-source.json"
+_HOW = ('add "fsiii": {"municipality_code": "<kommunekode>"} (a delivery from one municipality) or '
+        '"fsiii": {"organisations": {"<SOR code>": "<kommunekode>"}} to klynge-source.json in the source folder')
+
+
+def _municipality_code(value: Any, where: str) -> str:
+    """A configured municipality code (``461`` or ``0461``), checked against the 98 municipalities."""
+    code = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    code = code[-3:] if re.fullmatch(r"0?[0-9]{3}", code) else code
+    known = set(load_reference()["municipality"]["municipality_code"].astype(str).str.zfill(3))
+    if code not in known:
+        raise ValueError(f"{SETTINGS}: {where} {value!r} is not a Danish municipality code")
+    return code
+
+
+def configure(ctx: Any) -> None:
+    """Check the ``fsiii`` section of ``klynge-source.json`` (``ctx.settings``) and keep it in ``ctx``.
+
+    Raises
+    ------
+    ValueError
+        An unknown key, a municipality code that is not one of the 98, or a malformed mapping.
+    """
+    section = ctx.settings.get("fsiii") if isinstance(ctx.settings, dict) else None
+    config: dict[str, Any] = {"municipality_code": None, "organisations": {}}
+    if section is not None:
+        if not isinstance(section, dict):
+            raise ValueError(f"{SETTINGS}: fsiii must be an object with municipality_code and/or organisations")
+        unknown = set(section) - set(config)
+        if unknown:
+            raise ValueError(f"{SETTINGS}: fsiii: unknown key(s) {sorted(unknown)}; "
+                             "expected municipality_code, organisations")
+        if section.get("municipality_code") is not None:
+            config["municipality_code"] = _municipality_code(section["municipality_code"], "fsiii.municipality_code")
+        organisations = section.get("organisations") or {}
+        if not isinstance(organisations, dict):
+            raise ValueError(f"{SETTINGS}: fsiii.organisations must map SOR codes to municipality codes")
+        config["organisations"] = {str(k).strip(): _municipality_code(v, f"fsiii.organisations[{k!r}]")
+                                   for k, v in organisations.items()}
+    ctx.fsiii = config
+
+
+def _config(ctx: Any) -> dict[str, Any]:
+    config = getattr(ctx, "fsiii", None)
+    return config if isinstance(config, dict) else {"municipality_code": None, "organisations": {}}
+
+
+def _municipality(resource: dict[str, Any], ctx: Any) -> tuple[str, str | None]:
+    """The municipality of a record and where it came from (None: the record itself).
+
+    klynge's municipality extension (or DK-core's address one): ``0461`` or ``461`` -> ``461``.
+    Without one (a real KL Gateway report), configuration: the citizen's SOR organisation in
+    ``fsiii.organisations``, else ``fsiii.municipality_code``.
+    """
     ext = _extension(resource, EXT_MUNICIPALITY) or _extension(resource, DK_MUNICIPALITY_EXT)
     if ext is None:
-        raise _Unmappable("no municipality (KL Gateway names only the citizen's SOR organisation)")
+        config = _config(ctx)
+        organisation = ctx.managing_organisation(resource.get("subject")) \
+            if hasattr(ctx, "managing_organisation") else None
+        if organisation is not None and organisation in config["organisations"]:
+            return config["organisations"][organisation], "fsiii.organisations"
+        if config["municipality_code"] is not None:
+            return config["municipality_code"], "fsiii.municipality_code"
+        if config["organisations"]:
+            raise _Unmappable(f"no municipality: the citizen's managing organisation ({organisation or 'none'}) is "
+                              "not in fsiii.organisations of klynge-source.json; add it there, or set "
+                              '"fsiii": {"municipality_code": "<kommunekode>"}')
+        raise _Unmappable(f"no municipality (KL Gateway names only the citizen's SOR organisation): {_HOW}")
     coding = ext.get("valueCoding") or (_codings(ext.get("valueCodeableConcept")) or [None])[0]
     code = coding.get("code") if isinstance(coding, dict) else ext.get("valueString")
     if not isinstance(code, str) or not re.fullmatch(r"0?[0-9]{3}", code.strip()):
         raise _Unmappable(f"malformed municipality code {code!r}")
-    return code.strip()[-3:]
+    return code.strip()[-3:], None
 
 
 def _day(value: Any, what: str) -> date | None:
@@ -278,8 +349,10 @@ def _service(resource: dict[str, Any], ctx: Any) -> dict[str, Any]:
         raise _Unmappable("missing period.start (grant date)")
     if last is not None and last < start:
         raise _Unmappable("period.end before period.start")
+    municipality, origin = _municipality(resource, ctx)
     return {
-        "service_id": service_id, "person_id": person, "municipality_code": _municipality(resource),
+        "_origin": origin,
+        "service_id": service_id, "person_id": person, "municipality_code": municipality,
         "service_code": code, "service_group": _service_group(code), "start_date": start,
         "end_date": None if last is None else last + timedelta(days=1),
         "minutes_per_week": _minutes(_detail(resource)),
@@ -316,8 +389,9 @@ def _assessment(resource: dict[str, Any], ctx: Any) -> dict[str, Any]:
     day = _day(resource.get("recordedDate"), "recordedDate")
     if day is None:
         raise _Unmappable("missing recordedDate (assessment date)")
-    return {"person_id": person, "assessment_date": day, "state_code": code, "severity": severity,
-            "municipality_code": _municipality(resource)}
+    municipality, origin = _municipality(resource, ctx)
+    return {"_origin": origin, "person_id": person, "assessment_date": day, "state_code": code,
+            "severity": severity, "municipality_code": municipality}
 
 
 _NOT_MODELLED = {
@@ -343,11 +417,24 @@ def map_resource(resource: dict[str, Any], ctx: Any, staging: Staging) -> None:
         staging.out_of_scope(table, reason)
         return
     try:
-        staging.add(table, build(resource, ctx), record)
+        row = build(resource, ctx)
+        origin = row.pop("_origin")
+        staging.add(table, row, record)
+        if origin is not None and hasattr(ctx, "counts"):
+            ctx.counts[f"{table}|{origin}"] += 1
     except _OutOfScope as exc:
         staging.out_of_scope(table, str(exc))
     except _Unmappable as exc:
         staging.quarantine(table, record, str(exc), resource)
+
+
+def finish(ctx: Any, staging: Staging) -> None:
+    """Note in the manifest how many rows got their municipality from configuration."""
+    counts = getattr(ctx, "counts", {})
+    for key in sorted(k for k in counts if k.startswith(("municipal_service|", "functional_assessment|"))):
+        table, origin = key.split("|", 1)
+        staging.note(f"fsiii: {counts[key]} {table} row(s) got their municipality from {origin} in {SETTINGS} "
+                     "(configuration, not data: KL Gateway reports carry no municipality)")
 
 
 # ----------------------------------------------------------------------------- writing

@@ -57,6 +57,7 @@ def _organisation(resource: dict[str, Any]) -> dict[str, Any]:
         "branch": fs.code_in(resource.get("type"), fs.CS_BRANCH), "region": region,
         "unit_id": fs.identifier(resource, {fs.SID_UNIT, fs.SOR}) or resource.get("id"),
         "hospital_id": fs.identifier(resource, {fs.SID_HOSPITAL, fs.SOR}) or resource.get("id"),
+        "sor": fs.identifier(resource, fs.SOR),
         "part_of": (resource.get("partOf") or {}).get("reference") if isinstance(resource.get("partOf"), dict) else None,
     }
 
@@ -90,6 +91,8 @@ class Indexer:
             self.ctx.persons[key] = pid
             if reason:
                 self.ctx.problems[key] = reason
+            if isinstance(resource.get("managingOrganization"), dict):
+                self.ctx.managing[key] = resource["managingOrganization"]
         elif rtype in ("Organization", "Location") and key not in self.ctx.organisations:
             self.ctx.organisations[key] = _organisation(resource)
         elif rtype == "Medication":

@@ -10,6 +10,7 @@ from typing import Any
 from klynge.readers._base import Staging
 from klynge.readers._time import TimeError, parse_day, parse_instant
 from klynge.readers.fhir import _systems as fs
+from klynge.readers.fhir._clinical import choose, unmapped
 from klynge.readers.fhir._context import FhirContext
 
 
@@ -25,6 +26,11 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _code_if(coding: dict[str, Any], systems: set[str]) -> str | None:
+    code = str(coding.get("code") or "").strip()
+    return code if code and coding.get("system") in systems else None
+
+
 def map_observation(resource: dict[str, Any], ctx: FhirContext, staging: Staging) -> None:
     """Observation (category laboratory, NPU code) -> lab_result."""
     record = ctx.record(resource)
@@ -36,13 +42,11 @@ def map_observation(resource: dict[str, Any], ctx: FhirContext, staging: Staging
     if resource.get("status") in ("entered-in-error", "cancelled"):
         staging.out_of_scope("lab_result", f"Observation {resource.get('status')}")
         return
-    code = fs.code_in(resource.get("code"), fs.NPU_ALIASES)
-    if code is None:
-        if fs.code_in(resource.get("code"), fs.LOINC):
-            staging.out_of_scope("lab_result", "laboratory Observation with a LOINC code only (no NPU code)")
-        else:
-            staging.quarantine("lab_result", record, "laboratory Observation without an NPU code", resource)
+    chosen = choose(resource.get("code"), "lab_result", ctx, lambda c: _code_if(c, fs.NPU_ALIASES))
+    if chosen is None:
+        unmapped("laboratory Observation", resource.get("code"), "lab_result", resource, ctx, staging)
         return
+    code, origin = chosen
     pid = _person(resource, ctx, staging, "lab_result")
     if pid is None:
         return
@@ -70,7 +74,7 @@ def map_observation(resource: dict[str, Any], ctx: FhirContext, staging: Staging
     staging.add("lab_result", {
         "person_id": pid, "sample_time": when, "npu_code": code, "value": _number(quantity.get("value")),
         "unit": quantity.get("unit") or quantity.get("code"), "ref_low": _number(low), "ref_high": _number(high),
-        "sector": sector,
+        "sector": sector, **origin,
     }, record)
 
 
@@ -96,11 +100,11 @@ def map_medication(resource: dict[str, Any], ctx: FhirContext, staging: Staging)
         staging.out_of_scope("prescription", f"MedicationDispense {resource.get('status')} (not handed over)")
         return
     concept = _medication_code(resource, ctx)
-    atc = fs.code_in(concept, fs.ATC_ALIASES)
-    if atc is None:
-        systems = sorted({str(c.get("system")) for c in fs.codings(concept)})
-        staging.quarantine("prescription", record, f"no ATC coding (systems: {', '.join(systems) or 'none'})", resource)
+    chosen = choose(concept, "prescription", ctx, lambda c: _code_if(c, fs.ATC_ALIASES))
+    if chosen is None:
+        unmapped("MedicationDispense", concept, "prescription", resource, ctx, staging)
         return
+    atc, origin = chosen
     pid = _person(resource, ctx, staging, "prescription")
     if pid is None:
         return
@@ -114,7 +118,7 @@ def map_medication(resource: dict[str, Any], ctx: FhirContext, staging: Staging)
         return
     ext = fs.extension(resource, fs.EXT_DDD)
     staging.add("prescription", {"person_id": pid, "dispensing_date": day, "atc": atc,
-                                 "ddd": _number(ext.get("valueDecimal")) if ext else None}, record)
+                                 "ddd": _number(ext.get("valueDecimal")) if ext else None, **origin}, record)
 
 
 def map_immunization(resource: dict[str, Any], ctx: FhirContext, staging: Staging) -> None:
