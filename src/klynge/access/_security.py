@@ -47,6 +47,8 @@ def mask_cpr(text: str) -> str:
 
     Examples
     --------
+    A made-up number:
+
     >>> mask_cpr("looked up 010190-2013 today")
     'looked up XXXXXX-XXXX today'
     """

@@ -64,6 +64,8 @@ def parse_cpr(text: str) -> CPR:
 
     Examples
     --------
+    Made-up numbers (no real person's), as in every example and test:
+
     >>> c = parse_cpr("010190-2013")
     >>> c.birth_date, c.sex
     (datetime.date(1990, 1, 1), 'M')
