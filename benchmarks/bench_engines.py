@@ -1,4 +1,4 @@
-"""Benchmark: the same warehouse build on DuckDB and on Spark (local[2]), at 100k persons.
+"""Benchmark: the same warehouse build on DuckDB and on Spark (local[2]), at 100k persons or more.
 
 Each engine builds the same synthetic source (``synthesise(seed=7)``, the default cluster) in a
 fresh child process: input, core and marts, i.e. everything ``klynge build`` does. We report
@@ -8,7 +8,8 @@ Python process alone is only the thin end; the JVM's is read just before the ses
 The load average of the machine during each run is reported too: the machine is shared.
 
 Usage: python benchmarks/bench_engines.py [--persons 100000] [--work DIR] [--spark-memory 4g]
-Figures are written into docs/performance.md between the engines markers.
+Figures are written into docs/performance.md between the engines markers; a run at one size
+keeps the figures of the others.
 """
 
 from __future__ import annotations
@@ -104,32 +105,53 @@ def main() -> None:
         shutil.rmtree(wh, ignore_errors=True)
     result = {"persons": args.persons, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
               "spark_memory": args.spark_memory, "runs": runs}
+    results = load_results()
+    results[str(args.persons)] = result
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1))
-    write_doc(result)
+    RESULTS.write_text(json.dumps({"sizes": results}, indent=1))
+    write_doc(results)
 
 
-def write_doc(result: dict) -> None:
-    duck, spark = result["runs"]["duckdb"], result["runs"]["spark"]
-    ratio = spark["wall"] / duck["wall"]
-    lines = [BEGIN, "", f"Machine: {result['machine']} (run {result['date']}). Command: `python benchmarks/"
-             f"bench_engines.py --persons {result['persons']}`. Full build (input, core, marts) of "
-             f"`synthesise(persons={result['persons']:,}, seed=7)` in a fresh process per engine; Spark "
-             f"`local[2]`, driver memory {result['spark_memory']}. Peak memory for Spark is the Python "
-             "driver's plus the JVM's peak resident set.", "",
-             "| engine | wall s | read + reference | input (validation) | core | marts | DuckDB load | "
-             "peak GB | load average |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, run in (("DuckDB", duck), ("Spark local[2]", spark)):
-        s = run["stages"]
-        memory = f"{run['peak_gb']:.2f}" + (f" ({run['python_gb']:.2f} + JVM {run['jvm_gb']:.2f})" if run["jvm_gb"] else "")
-        lines.append(f"| {name} | {run['wall']:.0f} | {s['read+reference']:.1f} | {s['input']:.1f} | {s['core']:.1f} "
-                     f"| {s['marts']:.1f} | {s['duckdb load']:.1f} | {memory} | {run['load']:.1f} |")
-    slowest = sorted(spark["indicators"], key=lambda k: -spark["indicators"][k])[:3]
-    lines += ["", f"Spark ÷ DuckDB, wall time: **{ratio:.1f}×** (target: within 3×; "
-              f"{'met' if ratio <= 3 else 'not met'}). Spark's session start: {spark['session_start']:.1f} s "
-              "(in the wall time). Slowest indicators on Spark: "
-              + ", ".join(f"{k} {spark['indicators'][k]:.1f} s (DuckDB {duck['indicators'].get(k, 0):.1f} s)"
-                          for k in slowest) + ".", "", END]
+def load_results() -> dict[str, dict]:
+    """Earlier results by number of persons (a run at one size keeps those at other sizes)."""
+    if not RESULTS.exists():
+        return {}
+    data = json.loads(RESULTS.read_text())
+    if "sizes" in data:
+        return data["sizes"]
+    return {str(data["persons"]): data}  # the format of a single size
+
+
+def write_doc(results: dict[str, dict]) -> None:
+    sizes = sorted(results.values(), key=lambda r: r["persons"])
+    lines = [BEGIN, "", "Command: `python benchmarks/bench_engines.py --persons N [--spark-memory 4g]` (one size per "
+             "run; results are merged in `benchmarks/results/engines.json`). Full build (input, core, marts) of "
+             "`synthesise(persons=N, seed=7)` in a fresh process per engine; Spark `local[2]`. Peak memory for "
+             "Spark is the Python driver's plus the JVM's peak resident set.", "",
+             "| persons | engine | wall s | read + reference | input (validation) | core | marts | DuckDB load | "
+             "peak GB | load average | Spark ÷ DuckDB |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for result in sizes:
+        duck, spark = result["runs"]["duckdb"], result["runs"]["spark"]
+        ratio = spark["wall"] / duck["wall"]
+        for name, run in (("DuckDB", duck), (f"Spark local[2], driver {result['spark_memory']}", spark)):
+            s = run["stages"]
+            memory = f"{run['peak_gb']:.2f}" + (f" ({run['python_gb']:.2f} + JVM {run['jvm_gb']:.2f})"
+                                                if run["jvm_gb"] else "")
+            lines.append(f"| {result['persons']:,} | {name} | {run['wall']:.0f} | {s['read+reference']:.1f} "
+                         f"| {s['input']:.1f} | {s['core']:.1f} | {s['marts']:.1f} | {s['duckdb load']:.1f} "
+                         f"| {memory} | {run['load']:.1f} | {'' if run is duck else f'**{ratio:.1f}×**'} |")
+    lines += [""]
+    for result in sizes:
+        duck, spark = result["runs"]["duckdb"], result["runs"]["spark"]
+        ratio = spark["wall"] / duck["wall"]
+        slowest = sorted(spark["indicators"], key=lambda k: -spark["indicators"][k])[:3]
+        lines.append(
+            f"- {result['persons']:,} persons ({result['machine']}; run {result['date']}): Spark ÷ DuckDB "
+            f"**{ratio:.1f}×** (target: within 3×; {'met' if ratio <= 3 else 'not met'}). Spark's session start "
+            f"{spark['session_start']:.1f} s (in the wall time). Slowest indicators on Spark: "
+            + ", ".join(f"{k} {spark['indicators'][k]:.1f} s (DuckDB {duck['indicators'].get(k, 0):.1f} s)"
+                        for k in slowest) + ".")
+    lines += ["", END]
     write_block(BEGIN, END, "\n".join(lines), "DuckDB and Spark")
 
 

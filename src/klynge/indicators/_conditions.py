@@ -66,17 +66,43 @@ def conditions_expr(con) -> ibis.Table:
             parts.append(m.group_by("person_id").agg(first_date=m.dispensing_date.min())
                          .mutate(condition=ibis.literal(name), via=ibis.literal("medication")))
     both = ibis.union(*parts)
-    first = both.group_by(["person_id", "condition"]).agg(first_date=both.first_date.min())
-    via = both.join(first, ["person_id", "condition", "first_date"]).group_by(["person_id", "condition"]).agg(
-        first_date=ibis._.first_date.min(), via=ibis._.via.min())
-    # Hierarchies: a condition that another excludes is dropped for persons who have the other.
-    result = via
-    for name, rule in rules.items():
+    # The first date of each condition, and how it was found: by diagnosis when a diagnosis
+    # gives that first date (on a tie with a medication history too), else by medication.
+    # One aggregate, so that the union is read once (not joined back with its own minimum).
+    via = both.group_by(["person_id", "condition"]).agg(
+        first_date=both.first_date.min(), _dx_first=both.first_date.min(where=both.via == "diagnosis"))
+    via = via.mutate(via=(via._dx_first == via.first_date).fill_null(False).ifelse("diagnosis", "medication"))
+    return _apply_hierarchy(via, rules).select("person_id", "condition", "first_date", "via")
+
+
+def _apply_hierarchy(via: ibis.Table, rules: dict[str, Any]) -> ibis.Table:
+    """Drop a condition that another excludes, for persons who have the other.
+
+    The rules apply in their order in `conditions.yaml`, each to what the earlier ones left:
+    ``not_if`` drops the condition, ``medication_not_if`` drops it where it was found by
+    medication only. Which conditions a person has is read from one window per person, and
+    updated rule by rule, so that the table is read once.
+    """
+    ruled = {name: rule for name, rule in rules.items() if rule.get("not_if") or rule.get("medication_not_if")}
+    if not ruled:
+        return via
+    involved = sorted({c for name, rule in ruled.items()
+                       for c in (name, *rule.get("not_if", []), *rule.get("medication_not_if", []))})
+    person = ibis.window(group_by="person_id")
+
+    def anywhere(condition: ibis.BooleanValue) -> ibis.BooleanValue:
+        return condition.cast("int8").max().over(person) == 1
+
+    by_medication = via.via == "medication"
+    t = via.mutate(**{f"_has_{c}": anywhere(via.condition == c) for c in involved},
+                   **{f"_med_{c}": anywhere((via.condition == c) & by_medication) for c in ruled})
+    has = {c: t[f"_has_{c}"] for c in involved}
+    keep = ibis.literal(True)
+    for name, rule in ruled.items():
         for other in rule.get("not_if", []):
-            has_other = result.filter(result.condition == other).select("person_id")
-            result = result.filter((result.condition != name) | ~result.person_id.isin(has_other.person_id))
+            keep &= (t.condition != name) | ~has[other]
+            has[name] = has[name] & ~has[other]
         for other in rule.get("medication_not_if", []):
-            has_other = result.filter(result.condition == other).select("person_id")
-            result = result.filter((result.condition != name) | (result.via != "medication")
-                                   | ~result.person_id.isin(has_other.person_id))
-    return result.select("person_id", "condition", "first_date", "via")
+            keep &= (t.condition != name) | (t.via != "medication") | ~has[other]
+            has[name] = has[name] & ~(has[other] & t[f"_med_{name}"])
+    return t.filter(keep)

@@ -282,15 +282,12 @@ def _build_core(con: Any, start: date, end: date) -> dict[str, int]:
 def _build_marts(con: Any, start: date, end: date) -> dict[str, Any]:
     """Build the marts (population overview, indicator catalogue); return what they report."""
     from klynge.indicators import write_indicators
+    from klynge.marts import write_overview
 
     result: dict[str, Any] = {}
-    try:
-        from klynge.marts import write_overview
-    except ImportError:   # the overview marts are optional until their package is installed
-        write_overview = None
     indicators = write_indicators(con, period=(start, end))
-    if write_overview is not None:
-        result["overview"] = {str(k): int(v) for k, v in write_overview(con).items()}
+    overview = write_overview(con, reuse_conditions=True)  # the catalogue wrote the conditions
+    result["overview"] = {str(k): int(v) for k, v in overview.items()}
     result["indicators"] = {k: indicators[k] for k in ("run_id", "rows", "codelist_versions", "timings", "left_out")}
     return result
 

@@ -103,6 +103,11 @@ def raw_relation(con: Any, source: SourceTable) -> ir.Table:
     return con.table(f"_raw__{source.table}").rename({c: s for c, s in source.columns.items() if c != s})
 
 
+def stored_rows(con: Any, name: str) -> int:
+    """Rows of a table the build stored (DuckDB keeps the count: no scan)."""
+    return int(con.table(name).count().execute())
+
+
 def drop_staging(con: Any, table: str) -> None:
     """Drop the staging objects of one table (they are temporary: gone at close anyway)."""
     con.raw_sql(f"DROP VIEW IF EXISTS {_quote(f'_raw__{table}')}")

@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import sqlglot.expressions as sge
 from ibis.backends.pyspark import Backend as _PySparkBackend
@@ -37,9 +38,12 @@ from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 
 from klynge.contracts import CPR_PATTERN
 from klynge.ingest._errors import BuildError
+from klynge.ingest._rules import IBIS_TYPES
 from klynge.ingest._sources import SourceTable
 from klynge.warehouse._open import DANISH_TIME_ZONE
 
+# An instant, as the model types it (DuckDB TIMESTAMPTZ; Spark TIMESTAMP).
+INSTANT = IBIS_TYPES["timestamp"]
 # Where the tables of a Spark build are written, inside the build folder.
 PARQUET = "parquet"
 DEFAULT_MASTER = "local[*]"
@@ -137,7 +141,12 @@ class _Compiler(PySparkCompiler):
     zone, so a hospital stay across the autumn clock change would come out an hour longer than
     it lasted; DuckDB subtracts the instants. Differences in units up to hours are therefore
     computed from ``unix_micros`` here (days and longer are calendar differences on both).
+
+    Hashes are 64 bits, as DuckDB's: Spark's ``HASH`` has 32, so a million keys share about a
+    hundred hashes by chance, each a candidate duplicate to check in full.
     """
+
+    SIMPLE_OPS = {**PySparkCompiler.SIMPLE_OPS, ops.Hash: "xxhash64"}
 
     def visit_TimestampDelta(self, op: Any, *, part: Any, left: Any, right: Any) -> Any:
         unit = str(getattr(op.part, "value", "")).lower()
@@ -178,8 +187,6 @@ def _elapsed_micros(interval: Any) -> int | None:
     zone (719 or 721 real hours across a clock change); DuckDB adds 720 real hours. Such
     intervals (the 30 x 24 h window of home time) are added as elapsed time here.
     """
-    import ibis.expr.operations as ops
-
     if not (isinstance(interval, ops.Literal) and interval.dtype.is_interval()):
         return None
     factor = _UNIT_MICROS.get(interval.dtype.unit.short)
@@ -287,6 +294,12 @@ class SparkBuild(_PySparkBackend):
         self.stored[name] = path
         return self.table(name)
 
+    def stored_rows(self, name: str) -> int:
+        """Rows of a stored table, from its Parquet footers (no Spark job)."""
+        import pyarrow.parquet as pq
+
+        return sum(pq.ParquetFile(part).metadata.num_rows for part in self.stored[name].glob("*.parquet"))
+
     def _frame(self, expr: ir.Table) -> Any:
         """The Spark DataFrame of an expression, with the column types Ibis gives it.
 
@@ -373,6 +386,7 @@ def raw_relation(con: SparkBuild, source: SourceTable) -> ir.Table:
     value may span lines).
     """
     from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampType
 
     session = con._session
     frames, offset = [], 0
@@ -399,7 +413,20 @@ def raw_relation(con: SparkBuild, source: SourceTable) -> ir.Table:
     name = f"_raw__{source.table}"
     frame.createOrReplaceTempView(name)
     con.views.add(name)
-    return con.table(name).rename({c: s for c, s in source.columns.items() if c != s})
+    table = con.table(name)
+    # Spark's TIMESTAMP is an instant (a Parquet timestamp adjusted to UTC), but Ibis types it
+    # as a naive timestamp: without the zone the rules would format every instant as text and
+    # parse it back (slow, and ambiguous in the repeated autumn hour). A naive Parquet
+    # timestamp is TIMESTAMP_NTZ in Spark and stays naive, to be read in Danish time.
+    instants = {f.name for f in frame.schema.fields if isinstance(f.dataType, TimestampType)}
+    if instants:
+        table = table.mutate(**{c: table[c].cast(INSTANT) for c in instants})
+    return table.rename({c: s for c, s in source.columns.items() if c != s})
+
+
+def stored_rows(con: SparkBuild, name: str) -> int:
+    """Rows of a table the build stored (counted from the files written, not by a query)."""
+    return con.stored_rows(name)
 
 
 def drop_staging(con: SparkBuild, table: str) -> None:

@@ -73,10 +73,10 @@ def load_input_table(con: Any, table: Table, source: SourceTable | None, quarant
         bad = expr.filter(expr["reason"].notnull()).select("_row", "reason")
         bad = con.create_table(f"_checked__{table.name}", bad, temp=True)
         checked = with_reasons(raw, bad, table)
-        accepted = con.create_table(name, accepted_rows(checked, table))
+        con.create_table(name, accepted_rows(checked, table))
         counts = TableCounts(
             read=_rows_read(raw, source),
-            accepted=int(accepted.count().execute()),
+            accepted=engine.stored_rows(con, name),
             quarantined=int(bad.count().execute()),
         )
         if counts.quarantined:

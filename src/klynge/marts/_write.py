@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from klynge.core import replace_table, use_danish_time_zone
+from klynge.core import drop_staged, replace_table, stage_table, use_danish_time_zone
 from klynge.indicators._conditions import conditions_expr
 from klynge.marts._chronic import chronic_conditions_expr, multimorbidity_expr
 from klynge.marts._cost import cost_expr
@@ -24,6 +24,8 @@ def write_overview(
     con: Any,
     period: str = "year",
     prices: str | Path | Mapping[str, Any] | None = None,
+    *,
+    reuse_conditions: bool = False,
 ) -> dict[str, int]:
     """Create (or replace) the overview tables in a writable warehouse connection.
 
@@ -42,6 +44,9 @@ def write_overview(
         ``'year'``, ``'quarter'`` or ``'month'``, for all tables.
     prices
         Overrides of the unit prices for ``marts__cost`` (see `load_unit_prices`).
+    reuse_conditions
+        Keep the ``marts__conditions`` table already written from the same tables (by
+        `klynge.indicators.write_indicators` in the same build) instead of computing it again.
 
     Returns
     -------
@@ -57,17 +62,28 @@ def write_overview(
     """
     check_period(period)
     use_danish_time_zone(con)
-    counts = {"marts__conditions": replace_table(con, "marts__conditions", conditions_expr(con))}
+    if reuse_conditions:
+        counts = {"marts__conditions": con.table("marts__conditions")}
+    else:
+        counts = {"marts__conditions": replace_table(con, "marts__conditions", conditions_expr(con))}
     conditions = con.table("marts__conditions")
-    population = period_population(con, report_periods(con, period))
-    counts |= {
-        "marts__population": replace_table(con, "marts__population", population_expr(con, period, population)),
-        "marts__sector_overlap": replace_table(con, "marts__sector_overlap",
-                                               sector_overlap_expr(con, period, population)),
-        "marts__condition_prevalence": replace_table(
-            con, "marts__condition_prevalence", chronic_conditions_expr(con, period, population, conditions)),
-        "marts__multimorbidity": replace_table(
-            con, "marts__multimorbidity", multimorbidity_expr(con, period, population, conditions)),
-        "marts__cost": replace_table(con, "marts__cost", cost_expr(con, period, prices, population)),
-    }
-    return {name: int(table.count().execute()) for name, table in counts.items()}
+    # The persons of each period, read by every table below: computed once.
+    population = stage_table(con, _POPULATION, period_population(con, report_periods(con, period)))
+    try:
+        counts |= {
+            "marts__population": replace_table(con, "marts__population", population_expr(con, period, population)),
+            "marts__sector_overlap": replace_table(con, "marts__sector_overlap",
+                                                   sector_overlap_expr(con, period, population)),
+            "marts__condition_prevalence": replace_table(
+                con, "marts__condition_prevalence", chronic_conditions_expr(con, period, population, conditions)),
+            "marts__multimorbidity": replace_table(
+                con, "marts__multimorbidity", multimorbidity_expr(con, period, population, conditions)),
+            "marts__cost": replace_table(con, "marts__cost", cost_expr(con, period, prices, population)),
+        }
+        return {name: int(table.count().execute()) for name, table in counts.items()}
+    finally:
+        drop_staged(con, _POPULATION)
+
+
+# The staging table of `write_overview`.
+_POPULATION = "_overview__population"
