@@ -115,3 +115,22 @@ def test_naive_times_are_danish_time(engine: str, planted_builds: Callable[[str]
     stays = tables["core__stay"].set_index("first_contact_id")
     assert stays.loc["C6", "duration_hours"] == 25.0
     assert str(stays.loc["C6", "discharge_date"])[:10] == "2024-10-27"
+
+
+def test_typed_instants_are_kept_as_they_are(engine: str, tmp_path: Path) -> None:
+    """A Parquet source with instants (timestamps adjusted to UTC) keeps them to the microsecond,
+    also in the repeated autumn hour, where a text form of the time would be ambiguous."""
+    import pyarrow as pa
+
+    rows = minimal_rows()
+    source = write_source(tmp_path / "source", rows, fmt="parquet")
+    first_hour = datetime(2024, 10, 27, 0, 30, 0, 123456, tzinfo=UTC)  # 02:30:00.123456 summer time
+    second_hour = datetime(2024, 10, 27, 1, 30, tzinfo=UTC)  # 02:30 winter time
+    contacts = [{**_CONTACT, "contact_id": f"T{i}", "person_id": "P1", "start_time": start, "end_time": start}
+                for i, start in enumerate((first_hour, second_hour), 1)]
+    schema = pa.schema([(c, pa.timestamp("us", tz="UTC") if c.endswith("_time") else pa.string()) for c in _CONTACT])
+    pq.write_table(pa.Table.from_pylist(contacts, schema=schema), source / "hospital_contact.parquet")
+    built = build_with(engine, source, tmp_path / "warehouse", marts=False)
+    got = warehouse_tables(built.path / DATABASE)["input__hospital_contact"].set_index("contact_id")
+    assert {c: got.loc[c, "start_time"].to_pydatetime() for c in ("T1", "T2")} == {"T1": first_hour, "T2": second_hour}
+    assert built.manifest["tables"]["hospital_contact"]["quarantined"] == 0

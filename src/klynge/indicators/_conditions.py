@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 import ibis
+import ibis.selectors as s
 import yaml
 
 from klynge.core import input_table
@@ -29,6 +30,46 @@ def _prefix_match(column: ibis.Value, prefixes: list[str]) -> ibis.Value:
     return ibis.or_(*[column.startswith(p) for p in prefixes])
 
 
+def _diagnosis_rule(dx: ibis.Table, rule: dict[str, Any]) -> ibis.BooleanValue:
+    """Whether a diagnosis row qualifies for the condition of ``rule``."""
+    match = _prefix_match(dx.diagnosis_code, rule["diagnoses"])
+    if "min_age" in rule:
+        match &= dx.day >= dx.birth_date + ibis.interval(years=rule["min_age"])
+    return match
+
+
+def _medication_rule(rx: ibis.Table, med: dict[str, Any]) -> ibis.BooleanValue:
+    """Whether a redemption counts towards the medication history of ``med``."""
+    match = _prefix_match(rx.atc, med["atc"])
+    if med.get("exclude_atc"):
+        match &= ~_prefix_match(rx.atc, med["exclude_atc"])
+    if "min_age" in med:
+        match &= rx.dispensing_date >= rx.birth_date + ibis.interval(years=med["min_age"])
+    if "max_age" in med:
+        match &= rx.dispensing_date < rx.birth_date + ibis.interval(years=med["max_age"] + 1)
+    return match.fill_null(False)
+
+
+def _medication_qualifies(rx: ibis.Table, flag: str, med: dict[str, Any]) -> ibis.BooleanValue:
+    """Whether a redemption makes the medication history qualify: the k-th counting one whose
+    (k-1)-th predecessor lies within the window (any counting one when k is 1)."""
+    counts = rx[flag]
+    k = med.get("purchases", 1)
+    if k == 1:
+        return counts
+    # Counting redemptions are ordered among themselves (the others form their own group).
+    w = ibis.window(group_by=["person_id", flag], order_by="dispensing_date")
+    earlier = rx.dispensing_date.lag(k - 1).over(w)
+    return counts & earlier.notnull() & (rx.dispensing_date <= earlier + ibis.interval(days=med.get("within_days", 365)))
+
+
+def _as_rows(wide: ibis.Table, conditions: list[str], via: str) -> ibis.Table:
+    """``person_id`` and one date column per condition, as rows: person, condition, date, via."""
+    long = wide.pivot_longer(s.cols(*conditions), names_to="condition", values_to="first_date")
+    long = long.filter(long.first_date.notnull())
+    return long.mutate(via=ibis.literal(via)).select("person_id", "first_date", "condition", "via")
+
+
 def conditions_expr(con) -> ibis.Table:
     """One row per person and condition: `person_id`, `condition`, `first_date`, `via`."""
     rules = condition_rules()["conditions"]
@@ -36,35 +77,25 @@ def conditions_expr(con) -> ibis.Table:
     diagnosis = input_table(con, "diagnosis")
     rx = input_table(con, "prescription")
     person = input_table(con, "person").select("person_id", "birth_date")
-    dx = diagnosis.filter(diagnosis.diagnosis_type.isin(["A", "B"]), ~diagnosis.refuted.fill_null(False))
+    # Only the codes of some condition are joined with their contacts and persons.
+    codes = sorted({p for rule in rules.values() for p in rule["diagnoses"]})
+    dx = diagnosis.filter(diagnosis.diagnosis_type.isin(["A", "B"]), ~diagnosis.refuted.fill_null(False),
+                          _prefix_match(diagnosis.diagnosis_code, codes))
     dx = dx.join(contact.select("contact_id", "person_id", day=contact.start_time.date()), "contact_id")
     dx = dx.join(person, "person_id")
-    rx = rx.join(person, "person_id")
-    parts = []
-    for name, rule in rules.items():
-        d = dx.filter(_prefix_match(dx.diagnosis_code, rule["diagnoses"]))
-        if "min_age" in rule:
-            d = d.filter(d.day >= d.birth_date + ibis.interval(years=rule["min_age"]))
-        parts.append(d.group_by("person_id").agg(first_date=d.day.min()).mutate(condition=ibis.literal(name),
-                                                                                via=ibis.literal("diagnosis")))
-        med = rule.get("medication")
-        if med:
-            m = rx.filter(_prefix_match(rx.atc, med["atc"]))
-            if med.get("exclude_atc"):
-                m = m.filter(~_prefix_match(m.atc, med["exclude_atc"]))
-            if "min_age" in med:
-                m = m.filter(m.dispensing_date >= m.birth_date + ibis.interval(years=med["min_age"]))
-            if "max_age" in med:
-                m = m.filter(m.dispensing_date < m.birth_date + ibis.interval(years=med["max_age"] + 1))
-            k = med.get("purchases", 1)
-            if k > 1:
-                # The k-th redemption counts when the (k-1)-th before it lies within the window.
-                w = ibis.window(group_by="person_id", order_by="dispensing_date")
-                m = m.mutate(earlier=m.dispensing_date.lag(k - 1).over(w))
-                m = m.filter(m.earlier.notnull(),
-                             m.dispensing_date <= m.earlier + ibis.interval(days=med.get("within_days", 365)))
-            parts.append(m.group_by("person_id").agg(first_date=m.dispensing_date.min())
-                         .mutate(condition=ibis.literal(name), via=ibis.literal("medication")))
+    atc = sorted({p for rule in rules.values() for p in rule.get("medication", {}).get("atc", [])})
+    rx = rx.filter(_prefix_match(rx.atc, atc) if atc else ibis.literal(False)).join(person, "person_id")
+    # One pass over the diagnoses and one over the prescriptions, each giving every condition's
+    # first qualifying date per person as a column, then turned into rows: the tables are
+    # read once, not once per condition.
+    dx_first = {name: dx.day.min(where=_diagnosis_rule(dx, rule)) for name, rule in rules.items()}
+    medication = {name: rule["medication"] for name, rule in rules.items() if rule.get("medication")}
+    rx = rx.mutate(**{f"_m_{name}": _medication_rule(rx, med) for name, med in medication.items()})
+    rx = rx.mutate(**{f"_q_{name}": _medication_qualifies(rx, f"_m_{name}", med) for name, med in medication.items()})
+    rx_first = {name: rx.dispensing_date.min(where=rx[f"_q_{name}"]) for name in medication}
+    parts = [_as_rows(dx.group_by("person_id").agg(**dx_first), list(dx_first), "diagnosis")]
+    if rx_first:
+        parts.append(_as_rows(rx.group_by("person_id").agg(**rx_first), list(rx_first), "medication"))
     both = ibis.union(*parts)
     # The first date of each condition, and how it was found: by diagnosis when a diagnosis
     # gives that first date (on a tie with a medication history too), else by medication.
