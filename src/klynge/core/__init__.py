@@ -8,7 +8,7 @@ from klynge.core._ages import age_band_label, age_band_start, age_on, birthday
 from klynge.core._build import build_core, drop_staged, input_table, replace_table, stage_table
 from klynge.core._person_time import PERSON_TIME_COLUMNS, months_table, person_time_expr
 from klynge.core._session import DANISH_TIME_ZONE, use_danish_time_zone
-from klynge.core._stays import STAY_COLUMNS, chained_contacts, contact_stay_expr, stays_expr
+from klynge.core._stays import STAY_COLUMNS, contact_stay_expr, stays_expr
 
 __all__ = [
     "DANISH_TIME_ZONE",
@@ -19,7 +19,6 @@ __all__ = [
     "age_on",
     "birthday",
     "build_core",
-    "chained_contacts",
     "contact_stay_expr",
     "drop_staged",
     "input_table",

@@ -12,7 +12,7 @@ from ibis.common.exceptions import TableNotFound
 from klynge.contracts import TABLES
 from klynge.core._person_time import person_time_expr
 from klynge.core._session import use_danish_time_zone
-from klynge.core._stays import chained_contacts, contact_stay_expr, stays_expr
+from klynge.core._stays import contact_stay_expr, stays_expr
 
 # Canonical logical types as Ibis types; timestamps are instants.
 _IBIS_TYPES = {
@@ -104,21 +104,12 @@ def build_core(con: Any, period_start: dt.date, period_end: dt.date) -> dict[str
     use_danish_time_zone(con)
     persons, residence = input_table(con, "person"), input_table(con, "residence")
     contacts, diagnoses = input_table(con, "hospital_contact"), input_table(con, "diagnosis")
-    # The contacts chained into stays are stored once and read by both stay tables.
-    chained = stage_table(con, _CHAINED, chained_contacts(contacts))
-    try:
-        tables = {
-            "core__stay": stays_expr(contacts, persons, diagnoses, chained=chained),
-            "core__contact_stay": contact_stay_expr(contacts, chained=chained),
-            "core__person_time": person_time_expr(persons, residence, period_start, period_end),
-        }
-        return {name: int(replace_table(con, name, expr).count().execute()) for name, expr in tables.items()}
-    finally:
-        drop_staged(con, _CHAINED)
-
-
-# The staging table of `build_core`.
-_CHAINED = "_core__chained"
+    tables = {
+        "core__stay": stays_expr(contacts, persons, diagnoses),
+        "core__contact_stay": contact_stay_expr(contacts),
+        "core__person_time": person_time_expr(persons, residence, period_start, period_end),
+    }
+    return {name: int(replace_table(con, name, expr).count().execute()) for name, expr in tables.items()}
 
 
 def stage_table(con: Any, name: str, expr: ir.Table) -> ir.Table:

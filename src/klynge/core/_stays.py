@@ -65,30 +65,18 @@ def _chained(contacts: ir.Table, keep: tuple[str, ...] = ()) -> ir.Table:
     return c.mutate(_seq=c._first.cast("int64").sum().over(so_far))
 
 
-def chained_contacts(contacts: ir.Table) -> ir.Table:
-    """The physical contacts numbered into stays, with the attributes a stay carries over.
-
-    What `stays_expr` and `contact_stay_expr` both start from. `klynge.core.build_core`
-    stores it once, so that the per-person chaining windows (a sort of every contact) run
-    once for both tables.
-    """
-    return _chained(contacts, _ATTRIBUTES)
-
-
 def _stay_id(person_id: ir.StringValue, first_contact_id: ir.StringValue) -> ir.StringValue:
     """A stay is named after its first contact: deterministic across runs and engines."""
     return person_id.concat(":", first_contact_id)
 
 
-def contact_stay_expr(contacts: ir.Table, *, chained: ir.Table | None = None) -> ir.Table:
+def contact_stay_expr(contacts: ir.Table) -> ir.Table:
     """Map every physical-attendance contact to its hospital stay.
 
     Parameters
     ----------
     contacts
         Rows of the canonical ``hospital_contact`` table.
-    chained
-        `chained_contacts` of ``contacts``, when computed (and stored) already.
 
     Returns
     -------
@@ -105,7 +93,7 @@ def contact_stay_expr(contacts: ir.Table, *, chained: ir.Table | None = None) ->
     >>> contact_stay_expr(contacts).order_by("contact_id").stay_id.to_list()
     ['p1:c1', 'p1:c1']
     """
-    c = _chained(contacts) if chained is None else chained
+    c = _chained(contacts)
     first_id = ibis.ifelse(c._first, c.contact_id, ibis.null("string"))
     stay = ibis.window(group_by=["person_id", "_seq"])
     return c.select("contact_id", "person_id", stay_id=_stay_id(c.person_id, first_id.max().over(stay)))
@@ -118,9 +106,7 @@ def _action_diagnoses(diagnoses: ir.Table) -> ir.Table:
     return a.group_by(_contact_id=a.contact_id).aggregate(action_diagnosis=a.diagnosis_code.min())
 
 
-def stays_expr(
-    contacts: ir.Table, persons: ir.Table, diagnoses: ir.Table | None = None, *, chained: ir.Table | None = None
-) -> ir.Table:
+def stays_expr(contacts: ir.Table, persons: ir.Table, diagnoses: ir.Table | None = None) -> ir.Table:
     """Build hospital stays (sygehusophold) with admission, acute and discharge attributes.
 
     Parameters
@@ -131,8 +117,6 @@ def stays_expr(
         Rows of the canonical ``person`` table (``person_id``, ``death_date``).
     diagnoses
         Rows of the canonical ``diagnosis`` table. Without it ``action_diagnosis`` is null.
-    chained
-        `chained_contacts` of ``contacts``, when computed (and stored) already.
 
     Returns
     -------
@@ -164,7 +148,7 @@ def stays_expr(
     >>> stays_expr(contacts, persons).select("stay_id", "is_admission", "acute").to_pyarrow().to_pylist()
     [{'stay_id': 'p1:c1', 'is_admission': True, 'acute': True}]
     """
-    c = chained_contacts(contacts) if chained is None else chained
+    c = _chained(contacts, _ATTRIBUTES)
     # The contact the patient leaves from: latest end, an open contact after any closed one.
     last_first = [ibis.desc("_open"), ibis.desc("_end"), ibis.desc("start_time"), ibis.desc("contact_id")]
     c = c.mutate(_last=ibis.row_number().over(group_by=["person_id", "_seq"], order_by=last_first) == 0)
