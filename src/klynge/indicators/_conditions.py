@@ -60,7 +60,8 @@ def _medication_qualifies(rx: ibis.Table, flag: str, med: dict[str, Any]) -> ibi
     # Counting redemptions are ordered among themselves (the others form their own group).
     w = ibis.window(group_by=["person_id", flag], order_by="dispensing_date")
     earlier = rx.dispensing_date.lag(k - 1).over(w)
-    return counts & earlier.notnull() & (rx.dispensing_date <= earlier + ibis.interval(days=med.get("within_days", 365)))
+    within = rx.dispensing_date <= earlier + ibis.interval(days=med.get("within_days", 365))
+    return counts & earlier.notnull() & within
 
 
 def _as_rows(wide: ibis.Table, conditions: list[str], via: str) -> ibis.Table:
@@ -91,7 +92,8 @@ def conditions_expr(con) -> ibis.Table:
     dx_first = {name: dx.day.min(where=_diagnosis_rule(dx, rule)) for name, rule in rules.items()}
     medication = {name: rule["medication"] for name, rule in rules.items() if rule.get("medication")}
     rx = rx.mutate(**{f"_m_{name}": _medication_rule(rx, med) for name, med in medication.items()})
-    rx = rx.mutate(**{f"_q_{name}": _medication_qualifies(rx, f"_m_{name}", med) for name, med in medication.items()})
+    rx = rx.mutate(**{f"_q_{name}": _medication_qualifies(rx, f"_m_{name}", med)
+                      for name, med in medication.items()})
     rx_first = {name: rx.dispensing_date.min(where=rx[f"_q_{name}"]) for name in medication}
     parts = [_as_rows(dx.group_by("person_id").agg(**dx_first), list(dx_first), "diagnosis")]
     if rx_first:
@@ -114,7 +116,8 @@ def _apply_hierarchy(via: ibis.Table, rules: dict[str, Any]) -> ibis.Table:
     medication only. Which conditions a person has is read from one window per person, and
     updated rule by rule, so that the table is read once.
     """
-    ruled = {name: rule for name, rule in rules.items() if rule.get("not_if") or rule.get("medication_not_if")}
+    ruled = {name: rule for name, rule in rules.items()
+             if rule.get("not_if") or rule.get("medication_not_if")}
     if not ruled:
         return via
     involved = sorted({c for name, rule in ruled.items()

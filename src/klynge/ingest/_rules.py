@@ -69,10 +69,11 @@ def typed_value(raw: ir.Value, column: Column) -> ir.Value:
     An empty text is missing. Text is kept as it is, spaces included (trimming every value
     costs more than all the other rules together at national scale); the engine's conversion
     of text to numbers, dates and times ignores surrounding spaces. A source column already of
-    the right type is used as it is, without a cast (a float still loses NaN and infinity). Naive timestamps are read in the session
-    time zone (Danish time); texts with an offset keep it. Around the daylight-saving changes a
-    naive time in the spring gap (2024-03-31 02:30) is moved an hour forward, and one in the
-    repeated autumn hour (2024-10-27 02:30) is read as the second occurrence (winter time).
+    the right type is used as it is, without a cast (a float still loses NaN and infinity).
+    Naive timestamps are read in the session time zone (Danish time); texts with an offset keep
+    it. Around the daylight-saving changes a naive time in the spring gap (2024-03-31 02:30) is
+    moved an hour forward, and one in the repeated autumn hour (2024-10-27 02:30) is read as the
+    second occurrence (winter time).
     """
     target = IBIS_TYPES[column.dtype]
     if column.dtype == "string":

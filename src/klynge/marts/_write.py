@@ -14,6 +14,9 @@ from klynge.marts._periods import check_period
 from klynge.marts._population import period_population, population_expr, report_periods
 from klynge.marts._sectors import sector_overlap_expr
 
+# The staging table of `write_overview` (temporary, not part of the warehouse).
+_POPULATION = "_overview__population"
+
 OVERVIEW_TABLES = (
     "marts__conditions", "marts__population", "marts__sector_overlap",
     "marts__condition_prevalence", "marts__multimorbidity", "marts__cost",
@@ -70,20 +73,14 @@ def write_overview(
     # The persons of each period, read by every table below: computed once.
     population = stage_table(con, _POPULATION, period_population(con, report_periods(con, period)))
     try:
-        counts |= {
-            "marts__population": replace_table(con, "marts__population", population_expr(con, period, population)),
-            "marts__sector_overlap": replace_table(con, "marts__sector_overlap",
-                                                   sector_overlap_expr(con, period, population)),
-            "marts__condition_prevalence": replace_table(
-                con, "marts__condition_prevalence", chronic_conditions_expr(con, period, population, conditions)),
-            "marts__multimorbidity": replace_table(
-                con, "marts__multimorbidity", multimorbidity_expr(con, period, population, conditions)),
-            "marts__cost": replace_table(con, "marts__cost", cost_expr(con, period, prices, population)),
+        tables = {
+            "marts__population": population_expr(con, period, population),
+            "marts__sector_overlap": sector_overlap_expr(con, period, population),
+            "marts__condition_prevalence": chronic_conditions_expr(con, period, population, conditions),
+            "marts__multimorbidity": multimorbidity_expr(con, period, population, conditions),
+            "marts__cost": cost_expr(con, period, prices, population),
         }
+        counts |= {name: replace_table(con, name, expr) for name, expr in tables.items()}
         return {name: int(table.count().execute()) for name, table in counts.items()}
     finally:
         drop_staged(con, _POPULATION)
-
-
-# The staging table of `write_overview`.
-_POPULATION = "_overview__population"
