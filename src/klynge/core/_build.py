@@ -126,7 +126,5 @@ def drop_staged(con: Any, name: str) -> None:
     """Drop a table made by `stage_table`, if it exists."""
     if con.name == "duckdb":  # Ibis 12's DuckDB `drop_table` fails on DuckDB 2.0
         con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
-    elif hasattr(con, "drop_view"):  # klynge's Spark build connection
-        con.drop_view(name)
     else:
         con.drop_table(name, force=True)

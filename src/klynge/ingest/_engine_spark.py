@@ -344,6 +344,19 @@ class SparkBuild(_PySparkBackend):
         if name in self.cached:
             self.cached.pop(name).unpersist()
 
+    def drop_table(  # type: ignore[override]
+        self, name: str, /, *, database: str | None = None, force: bool = False
+    ) -> None:
+        """Drop a table of the build: its view, its cached rows, and its files if it was stored."""
+        if database is not None:
+            raise NotImplementedError("a build keeps its tables in its own folder, not in a database")
+        if name not in self.views and not force:
+            raise ValueError(f"table {name} does not exist")
+        self.drop_view(name)
+        path = self.stored.pop(name, None)
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
+
     def export(self, database: Path) -> dict[str, int]:
         """Load every stored table into a new DuckDB file; return the row count of each."""
         con = duckdb.connect(str(database))
