@@ -70,3 +70,36 @@ def test_build_core_replaces_tables_and_tolerates_absent_optional_inputs(tables:
     assert build_core(con, *PERIOD) == first
     assert con.to_pyarrow(con.table("core__stay").action_diagnosis).to_pylist() == [None, None]
     assert input_table(con, "diagnosis").count().execute() == 0
+
+
+class _Connection:
+    """Stands in for an Ibis connection: only its engine name matters to `map_queries`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def test_independent_queries_run_two_at_a_time_on_spark_and_keep_their_order() -> None:
+    import threading
+    import time
+
+    from klynge.core import concurrent_queries, map_queries
+
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def work(item: int) -> int:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05 * (5 - item))  # the first items finish last
+        with lock:
+            running -= 1
+        return item * 10
+
+    assert list(map_queries(_Connection("pyspark"), work, range(5))) == [0, 10, 20, 30, 40]
+    assert most == concurrent_queries(_Connection("pyspark")) == 2
+    most = 0
+    assert list(map_queries(_Connection("duckdb"), work, range(5))) == [0, 10, 20, 30, 40]
+    assert most == 1  # one DuckDB connection runs one query at a time

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -13,6 +15,9 @@ from klynge.contracts import TABLES
 from klynge.core._person_time import person_time_expr
 from klynge.core._session import use_danish_time_zone
 from klynge.core._stays import contact_stay_expr, stays_expr
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Canonical logical types as Ibis types; timestamps are instants.
 _IBIS_TYPES = {
@@ -128,3 +133,27 @@ def drop_staged(con: Any, name: str) -> None:
         con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
     else:
         con.drop_table(name, force=True)
+
+
+def concurrent_queries(con: Any) -> int:
+    """How many independent queries a build may run at once on ``con``.
+
+    DuckDB runs one query at a time per connection, each on every core. Spark schedules the
+    jobs of several threads side by side, which fills the cores a single job leaves idle
+    (while it is scheduled, shuffles or hands its result to Python).
+    """
+    return 2 if con.name == "pyspark" else 1
+
+
+def map_queries(con: Any, work: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+    """``work`` applied to each item, `concurrent_queries` at a time; results in item order.
+
+    For independent queries on one connection (the indicators, the overview tables). An
+    error in one is raised when its result is reached.
+    """
+    workers = concurrent_queries(con)
+    if workers == 1:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        yield from pool.map(work, items)

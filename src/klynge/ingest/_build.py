@@ -208,6 +208,10 @@ class _Build:
                     core = _build_core(con, start, end)
                     bar.done("core", f"core tables: {', '.join(f'{k} {v:,}' for k, v in core.items())}")
                 marts: dict[str, Any] = {}
+                if self.engine == "spark" and self.marts:
+                    # The input and core tables are final: loaded into klynge.duckdb while the
+                    # marts are computed (the rest follows in the "duckdb" step).
+                    con.export_in_background(self.partial / DATABASE)
                 if self.marts:
                     with self.timings.step("marts"):
                         bar.start("marts", "indicators and overview")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from klynge.core import drop_staged, replace_table, stage_table, use_danish_time_zone
+from klynge.core import drop_staged, map_queries, replace_table, stage_table, use_danish_time_zone
 from klynge.indicators._conditions import conditions_expr
 from klynge.marts._chronic import chronic_conditions_expr, multimorbidity_expr
 from klynge.marts._cost import cost_expr
@@ -80,7 +80,8 @@ def write_overview(
             "marts__multimorbidity": multimorbidity_expr(con, period, population, conditions),
             "marts__cost": cost_expr(con, period, prices, population),
         }
-        counts |= {name: replace_table(con, name, expr) for name, expr in tables.items()}
+        written = map_queries(con, lambda item: replace_table(con, *item), tables.items())
+        counts |= dict(zip(tables, written, strict=True))
         return {name: int(table.count().execute()) for name, table in counts.items()}
     finally:
         drop_staged(con, _POPULATION)

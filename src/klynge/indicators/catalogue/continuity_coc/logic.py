@@ -7,6 +7,11 @@ def units(ctx):
     g = ctx.table("gp_contact")
     g = g.filter(g.contact_date >= ctx.lit(ctx.start), g.contact_date <= ctx.lit(ctx.end))
     g = g.mutate(year=g.contact_date.year())
+    # The unit is dated 1 July; when the person's counted contacts of the year all lie before or
+    # after it (born, moved in, died or moved away during the year), the nearest contact date, so
+    # that age and municipality are taken on a day the person lived here. The first and last
+    # counted contacts come from the same aggregate as the counts (one pass over the contacts).
+    span = {"first": g.contact_date.min(), "last": g.contact_date.max()}
     if ctx.params.get("measure") == "upc":
         # Usual provider continuity: the share of contacts with the clinic the person is listed with.
         # UPC is about the clinic, so every contact counts, with or without a named doctor.
@@ -14,21 +19,21 @@ def units(ctx):
         own = g.join(lst, [g.person_id == lst.person_id, g.clinic_id == lst.clinic_id, lst.valid_from <= g.contact_date,
                            lst.valid_to.isnull() | (lst.valid_to > g.contact_date)])
         own = own.group_by(["person_id", "year"]).agg(n_own=own.count())
-        tot = g.group_by(["person_id", "year"]).agg(n=g.count())
+        tot = g.group_by(["person_id", "year"]).agg(n=g.count(), **span)
         t = tot.left_join(own, ["person_id", "year"]).filter(ibis._.n >= 2)
         t = t.mutate(value=t.n_own.fill_null(0).cast("float64") / t.n)
     else:
         # Bice-Boxerman COC: contacts per named doctor (provider_id identifies the doctor, in
         # whichever clinic the contact took place); contacts without a named doctor are left out.
         g = g.filter(g.provider_id.notnull())
-        per_doctor = g.group_by(["person_id", "year", "provider_id"]).agg(n=g.count())
-        t = per_doctor.group_by(["person_id", "year"]).agg(total=per_doctor.n.sum(), sq=(per_doctor.n ** 2).sum())
+        per_doctor = g.group_by(["person_id", "year", "provider_id"]).agg(
+            n=g.count(), first=g.contact_date.min(), last=g.contact_date.max()
+        )
+        t = per_doctor.group_by(["person_id", "year"]).agg(
+            total=per_doctor.n.sum(), sq=(per_doctor.n ** 2).sum(), first=per_doctor["first"].min(),
+            last=per_doctor["last"].max(),
+        )
         t = t.filter(t.total >= 2)
         t = t.mutate(value=(t.sq - t.total).cast("float64") / (t.total * (t.total - 1)))
-    # The unit is dated 1 July; when the person's counted contacts of the year all lie before or
-    # after it (born, moved in, died or moved away during the year), the nearest contact date, so
-    # that age and municipality are taken on a day the person lived here.
-    span = g.group_by(["person_id", "year"]).agg(first=g.contact_date.min(), last=g.contact_date.max())
-    t = t.join(span, ["person_id", "year"])
-    date = ibis.least(ibis.greatest(ibis.date(t.year, 7, 1), t.first), t.last)
+    date = ibis.least(ibis.greatest(ibis.date(t.year, 7, 1), t["first"]), t["last"])
     return t.select("person_id", date=date, numerator=t.value, denominator=ibis.literal(1.0))
