@@ -374,8 +374,9 @@ class SparkBuild(_PySparkBackend):
     def export_in_background(self, database: Path) -> None:
         """Start loading the tables stored so far into a new DuckDB file while the build goes on.
 
-        The Spark jobs of the marts leave a core idle much of the time (scheduling, collecting,
-        pandas); the load of the input and core tables uses it. `export` finishes the job.
+        On a cluster the driver's cores are idle while the executors compute the marts, and
+        the load of the input and core tables costs nothing there; in local mode it shares the
+        cores with Spark (about even on 2 cores, `docs/performance.md`). `export` finishes it.
         """
         self.exporter = _Exporter(database, dict(self.stored))
         self.exporter.start()
