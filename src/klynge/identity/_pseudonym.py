@@ -50,6 +50,8 @@ class Pseudonymiser:
 
     Examples
     --------
+    A made-up CPR number (no real person's), as in every example and test:
+
     >>> p = Pseudonymiser(b"a key of sixteen bytes+")
     >>> pid = p.person_id("010190-2013")
     >>> pid == p.person_id("0101902013"), pid.startswith("X"), len(pid)

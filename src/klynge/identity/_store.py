@@ -59,6 +59,8 @@ class IdentityStore:
 
     Examples
     --------
+    A made-up CPR number (no real person's), as in every example and test:
+
     >>> store = IdentityStore(identity_path(tmp))  # doctest: +SKIP
     >>> store.add("P0-1", "010190-2013", "Anna", "Hansen")  # doctest: +SKIP
     >>> store.person_id_for("0101902013")  # doctest: +SKIP

@@ -11,7 +11,6 @@ def units(ctx):
     # after it (born, moved in, died or moved away during the year), the nearest contact date, so
     # that age and municipality are taken on a day the person lived here. The first and last
     # counted contacts come from the same aggregate as the counts (one pass over the contacts).
-    span = {"first": g.contact_date.min(), "last": g.contact_date.max()}
     if ctx.params.get("measure") == "upc":
         # Usual provider continuity: the share of contacts with the clinic the person is listed with.
         # UPC is about the clinic, so every contact counts, with or without a named doctor.
@@ -19,7 +18,9 @@ def units(ctx):
         own = g.join(lst, [g.person_id == lst.person_id, g.clinic_id == lst.clinic_id, lst.valid_from <= g.contact_date,
                            lst.valid_to.isnull() | (lst.valid_to > g.contact_date)])
         own = own.group_by(["person_id", "year"]).agg(n_own=own.count())
-        tot = g.group_by(["person_id", "year"]).agg(n=g.count(), **span)
+        tot = g.group_by(["person_id", "year"]).agg(
+            n=g.count(), first=g.contact_date.min(), last=g.contact_date.max()
+        )
         t = tot.left_join(own, ["person_id", "year"]).filter(ibis._.n >= 2)
         t = t.mutate(value=t.n_own.fill_null(0).cast("float64") / t.n)
     else:
