@@ -14,10 +14,13 @@ from ibis.common.exceptions import TableNotFound
 from klynge.contracts import TABLES
 from klynge.core._person_time import person_time_expr
 from klynge.core._session import use_danish_time_zone
-from klynge.core._stays import contact_stay_expr, stays_expr
+from klynge.core._stays import chain_contacts, contact_stays, stay_rows, stays_from_rows
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# The staging table of `build_core` (temporary, not part of the warehouse).
+_CHAINED = "_core__chained"
 
 # Canonical logical types as Ibis types; timestamps are instants.
 _IBIS_TYPES = {
@@ -109,12 +112,18 @@ def build_core(con: Any, period_start: dt.date, period_end: dt.date) -> dict[str
     use_danish_time_zone(con)
     persons, residence = input_table(con, "person"), input_table(con, "residence")
     contacts, diagnoses = input_table(con, "hospital_contact"), input_table(con, "diagnosis")
-    tables = {
-        "core__stay": stays_expr(contacts, persons, diagnoses),
-        "core__contact_stay": contact_stay_expr(contacts),
-        "core__person_time": person_time_expr(persons, residence, period_start, period_end),
-    }
-    return {name: int(replace_table(con, name, expr).count().execute()) for name, expr in tables.items()}
+    # The contacts are chained into stays once, and both stay tables are built from that (the
+    # chaining sorts every contact of a person twice).
+    chained = stage_table(con, _CHAINED, chain_contacts(contacts))
+    try:
+        tables = {
+            "core__stay": stays_from_rows(stay_rows(chained), persons, diagnoses),
+            "core__contact_stay": contact_stays(chained),
+            "core__person_time": person_time_expr(persons, residence, period_start, period_end),
+        }
+        return {name: int(replace_table(con, name, expr).count().execute()) for name, expr in tables.items()}
+    finally:
+        drop_staged(con, _CHAINED)
 
 
 def stage_table(con: Any, name: str, expr: ir.Table) -> ir.Table:

@@ -93,10 +93,19 @@ def contact_stay_expr(contacts: ir.Table) -> ir.Table:
     >>> contact_stay_expr(contacts).order_by("contact_id").stay_id.to_list()
     ['p1:c1', 'p1:c1']
     """
-    c = _chained(contacts)
-    first_id = ibis.ifelse(c._first, c.contact_id, ibis.null("string"))
-    stay = ibis.window(group_by=["person_id", "_seq"])
-    return c.select("contact_id", "person_id", stay_id=_stay_id(c.person_id, first_id.max().over(stay)))
+    return contact_stays(_chained(contacts))
+
+
+def contact_stays(chained: ir.Table) -> ir.Table:
+    """``contact_id``, ``person_id``, ``stay_id`` of the chained contacts (from `chain_contacts`).
+
+    Each contact is joined with the first contact of its stay: an equi-join on the person and
+    the stay's number, where a window over the person's contacts would sort them once more.
+    """
+    f = chained.filter(chained._first)
+    firsts = f.select(_person_id=f.person_id, _stay_seq=f._seq, _first_id=f.contact_id)
+    j = chained.join(firsts, [chained.person_id == firsts._person_id, chained._seq == firsts._stay_seq])
+    return j.select("contact_id", "person_id", stay_id=_stay_id(j.person_id, j._first_id))
 
 
 def _action_diagnoses(diagnoses: ir.Table) -> ir.Table:
@@ -148,7 +157,24 @@ def stays_expr(contacts: ir.Table, persons: ir.Table, diagnoses: ir.Table | None
     >>> stays_expr(contacts, persons).select("stay_id", "is_admission", "acute").to_pyarrow().to_pylist()
     [{'stay_id': 'p1:c1', 'is_admission': True, 'acute': True}]
     """
-    c = _chained(contacts, _ATTRIBUTES)
+    return stays_from_rows(stay_rows(chain_contacts(contacts)), persons, diagnoses)
+
+
+def chain_contacts(contacts: ir.Table) -> ir.Table:
+    """The physical contacts numbered into stays, with the attributes a stay takes from them.
+
+    `build_core` stores this once and builds both ``core__stay`` and ``core__contact_stay``
+    from it (`stay_rows` and `stays_from_rows`; `contact_stays`).
+    """
+    return _chained(contacts, _ATTRIBUTES)
+
+
+def stay_rows(c: ir.Table) -> ir.Table:
+    """One row per stay of the chained contacts, keyed by ``person_id`` and ``_seq``.
+
+    Everything of `STAY_COLUMNS` but ``action_diagnosis`` and ``died_in_stay`` (added by
+    `stays_from_rows`).
+    """
     # The contact the patient leaves from: latest end, an open contact after any closed one.
     last_first = [ibis.desc("_open"), ibis.desc("_end"), ibis.desc("start_time"), ibis.desc("contact_id")]
     c = c.mutate(_last=ibis.row_number().over(group_by=["person_id", "_seq"], order_by=last_first) == 0)
@@ -177,12 +203,19 @@ def stays_expr(contacts: ir.Table, persons: ir.Table, diagnoses: ir.Table | None
         admission_date=s.start_time.date(),
         discharge_date=ibis.ifelse(s.ongoing, ibis.null("date"), s.end_time.date()),
     )
+    return s
+
+
+def stays_from_rows(s: ir.Table, persons: ir.Table, diagnoses: ir.Table | None) -> ir.Table:
+    """The stays of `stay_rows` with their action diagnosis and death in the stay."""
     if diagnoses is None:
         s = s.mutate(action_diagnosis=ibis.null("string"))
     else:
         a = _action_diagnoses(diagnoses)
         s = s.left_join(a, s.first_contact_id == a._contact_id).drop("_contact_id")
-    deaths = persons.select(_person_id=persons.person_id, _death_date=persons.death_date)
+    # Only the dead can die in a stay: a small table to look the stays up in.
+    dead = persons.filter(persons.death_date.notnull())
+    deaths = dead.select(_person_id=dead.person_id, _death_date=dead.death_date)
     s = s.left_join(deaths, s.person_id == deaths._person_id)
     died = (s._death_date >= s.admission_date) & (s.ongoing | (s._death_date <= s.discharge_date))
     return s.mutate(died_in_stay=died.fill_null(False)).select(*STAY_COLUMNS)

@@ -92,7 +92,9 @@ def typed_value(raw: ir.Value, column: Column) -> ir.Value:
     return value
 
 
-def column_reasons(column: Column, raw: ir.Value, value: ir.Value) -> list[ir.StringValue]:
+def column_reasons(
+    column: Column, raw: ir.Value, value: ir.Value, known: ir.BooleanValue | None = None
+) -> list[ir.StringValue]:
     """The reasons a column's value breaks the model (each NULL when it does not).
 
     Parameters
@@ -103,6 +105,10 @@ def column_reasons(column: Column, raw: ir.Value, value: ir.Value) -> list[ir.St
         The value as read from the source.
     value
         The same value in the model's type (from `typed_value`).
+    known
+        True where the value is one that passed the same pattern and CPR rules elsewhere (an
+        accepted row of the table it references): those rules are skipped there. They are the
+        costly ones (regular expressions), and a referencing column repeats values many times.
     """
     name, text = column.name, as_text(raw)
     # A date, time, whole number or truth value of the model's type is missing only when NULL,
@@ -121,19 +127,22 @@ def column_reasons(column: Column, raw: ir.Value, value: ir.Value) -> list[ir.St
     if column.codes is not None:
         reasons.append(when(~value.isin(column.codes), f"{name}: not an allowed code: " + _shown(text)))
     if column.pattern is not None:
-        reasons.append(
-            when(
-                ~value.re_search(f"^(?:{column.pattern})$"),
-                f"{name}: does not match the pattern {column.pattern}: " + _shown(text),
-            )
-        )
+        reasons.append(_unless(known, when(
+            ~value.re_search(f"^(?:{column.pattern})$"),
+            f"{name}: does not match the pattern {column.pattern}: " + _shown(text),
+        )))
     if column.min is not None:
         reasons.append(when(value < column.min, f"{name}: below the minimum {column.min:g}: " + _shown(text)))
     if column.max is not None:
         reasons.append(when(value > column.max, f"{name}: above the maximum {column.max:g}: " + _shown(text)))
     if column.cpr_check:
-        reasons.append(when(text.re_search(CPR_PATTERN), f"{name}: looks like a CPR number: " + _shown(text)))
+        reasons.append(_unless(known, when(text.re_search(CPR_PATTERN), f"{name}: looks like a CPR number: " + _shown(text))))
     return reasons
+
+
+def _unless(known: ir.BooleanValue | None, reason: ir.StringValue) -> ir.StringValue:
+    """``reason``, evaluated only where ``known`` is not true (a CASE: the engines skip the rest)."""
+    return reason if known is None else known.ifelse(NO_REASON, reason)
 
 
 def order_reasons(table: Table, values: dict[str, ir.Value]) -> list[ir.StringValue]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import ibis
 import ibis.expr.types as ir
 
-from klynge.contracts import Reference, Table
+from klynge.contracts import TABLES, Reference, Table
 from klynge.ingest._rules import (
     IBIS_TYPES,
     as_text,
@@ -60,28 +60,56 @@ def validate(raw: ir.Table, table: Table, lookup: Lookup, repeated: ir.Table | N
     ibis.expr.types.Table
         ``_row``, the canonical columns in the model's types, and ``reason``.
     """
-    checked = _row_checked(raw, table)
-    if table.primary_key:
-        checked = _flag_duplicates(checked, table.primary_key, repeated)
     references = table.references + EXTRA_REFERENCES.get(table.name, ())
+    # The referenced rows are joined first: a value found among them passed the same pattern
+    # and CPR rules there, so those (regular expression) rules run only for the other rows.
+    joined = raw
     for index, reference in enumerate(references):
         life = table.event_column if reference.table == "person" else None
-        checked = _check_reference(checked, reference, lookup(reference.table), f"_why_ref{index}", life)
-    why = [checked[c] for c in checked.columns if c.startswith("_why")]
+        joined = _join_reference(joined, table, reference, lookup(reference.table), f"_why_ref{index}", life)
+    known = {r.column: joined[f"_why_ref{i}_key"].notnull() for i, r in enumerate(references) if _same_rules(table, r)}
+    carried = [c for c in joined.columns if c.startswith("_why_ref")]
+    checked = _row_checked(joined, table, known, carried)
+    if table.primary_key:
+        checked = _flag_duplicates(checked, table.primary_key, repeated)
+    for index, reference in enumerate(references):
+        life = table.event_column if reference.table == "person" else None
+        checked = _reference_reasons(checked, reference, f"_why_ref{index}", life)
+    why = [checked[c] for c in ("_why_row", "_why_dup", *(f"_why_ref{i}" for i in range(len(references))))
+           if c in checked.columns]
     return checked.select("_row", *table.column_names, reason=join_reasons(why))
 
 
-def _row_checked(raw: ir.Table, table: Table) -> ir.Table:
-    """``_row``, the typed columns and ``_why_row``: the reasons of the per-row rules."""
+def _same_rules(table: Table, reference: Reference) -> bool:
+    """Whether a value accepted in the referenced column passed every pattern and CPR rule of ours."""
+    target = TABLES.get(reference.table)
+    if target is None:  # a reference table (ref__*), not a validated input table
+        return False
+    ours, theirs = table.column(reference.column), target.column(reference.target_column)
+    same_pattern = ours.pattern is None or ours.pattern == theirs.pattern
+    return same_pattern and (theirs.cpr_check or not ours.cpr_check) and ours.dtype == theirs.dtype
+
+
+def _row_checked(
+    raw: ir.Table, table: Table, known: dict[str, ir.BooleanValue] | None = None, keep: list[str] | None = None
+) -> ir.Table:
+    """``_row``, the typed columns and ``_why_row``: the reasons of the per-row rules.
+
+    ``known`` gives, per column, where its value is one a referenced table accepted under the
+    same pattern and CPR rules (those rules are then not evaluated); ``keep`` names columns
+    of ``raw`` to carry along.
+    """
     values = _typed_values(raw, table)
+    known = known or {}
     reasons: list[ir.StringValue] = []
     for column in table.columns:
         if column.name in raw.columns:
-            reasons += column_reasons(column, raw[column.name], values[column.name])
+            reasons += column_reasons(column, raw[column.name], values[column.name], known.get(column.name))
         elif not column.nullable:  # a column the source does not have is missing in every row
             reasons.append(ibis.literal(f"{column.name}: missing required value"))
     reasons += order_reasons(table, values)
-    return raw.select(_row=raw["_row"], **values, _why_row=join_reasons(reasons))
+    extra = {c: raw[c] for c in keep or ()}
+    return raw.select(_row=raw["_row"], **values, _why_row=join_reasons(reasons), **extra)
 
 
 def _typed_values(raw: ir.Table, table: Table) -> dict[str, ir.Value]:
@@ -167,10 +195,11 @@ def _flag_duplicates(checked: ir.Table, key: tuple[str, ...], repeated: ir.Table
     return joined.select(*checked.columns, _why_dup=flag)
 
 
-def _check_reference(
-    checked: ir.Table, reference: Reference, target: ir.Table, name: str, event_column: str | None
+def _join_reference(
+    raw: ir.Table, table: Table, reference: Reference, target: ir.Table, name: str, event_column: str | None
 ) -> ir.Table:
-    """Flag values with no accepted row to point at, and (for a person) events outside life.
+    """``raw`` with the referenced key (``<name>_key``, NULL when not found) and, for a person,
+    the birth and death dates (``<name>_birth``, ``<name>_death``).
 
     ``target`` rows are unique on the referenced column (it is the primary key), so the left
     join keeps exactly one row per source row.
@@ -180,11 +209,21 @@ def _check_reference(
     if event_column is not None:
         right |= {f"{name}_birth": target["birth_date"], f"{name}_death": target["death_date"]}
     targets = target.select(**right)
-    joined = checked.left_join(targets, checked[reference.column] == targets[key])
-    reasons = [when(joined[reference.column].notnull() & joined[key].isnull(), f"unknown {reference.column}")]
+    if reference.column not in raw.columns:  # absent from the source: NULL in every row, never looked up
+        return raw.mutate(**{c: ibis.null(targets[c].type()) for c in targets.columns})
+    value = typed_value(raw[reference.column], table.column(reference.column))
+    joined = raw.left_join(targets, value == targets[key])
+    return joined.select(*raw.columns, *targets.columns)
+
+
+def _reference_reasons(checked: ir.Table, reference: Reference, name: str, event_column: str | None) -> ir.Table:
+    """Flag values with no accepted row to point at, and (for a person) events outside life."""
+    key = checked[f"{name}_key"]
+    reasons = [when(checked[reference.column].notnull() & key.isnull(), f"unknown {reference.column}")]
     if event_column is not None:
-        reasons += _life_reasons(joined, event_column, joined[f"{name}_birth"], joined[f"{name}_death"])
-    return joined.select(*checked.columns, **{name: join_reasons(reasons)})
+        reasons += _life_reasons(checked, event_column, checked[f"{name}_birth"], checked[f"{name}_death"])
+    keep = [c for c in checked.columns if not c.startswith(f"{name}_")]
+    return checked.select(*keep, **{name: join_reasons(reasons)})
 
 
 def _life_reasons(
