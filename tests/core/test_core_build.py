@@ -103,3 +103,24 @@ def test_independent_queries_run_two_at_a_time_on_spark_and_keep_their_order() -
     most = 0
     assert list(map_queries(_Connection("duckdb"), work, range(5))) == [0, 10, 20, 30, 40]
     assert most == 1  # one DuckDB connection runs one query at a time
+
+
+def test_stays_built_in_buckets_of_persons_equal_those_built_at_once(synthetic_warehouse, monkeypatch) -> None:
+    """A large population is built in buckets of persons; the tables are the same as in one piece."""
+    from klynge.core import _build
+
+    con = ibis.duckdb.connect()
+    con.raw_sql(f"ATTACH '{synthetic_warehouse[0] / 'current' / 'klynge.duckdb'}' AS wh (READ_ONLY)")
+    for name in ("person", "residence", "hospital_contact", "diagnosis"):
+        con.raw_sql(f"CREATE TABLE input__{name} AS SELECT * FROM wh.input__{name}")
+    contacts = con.table("input__hospital_contact").count().execute()
+    monkeypatch.setattr(_build, "CONTACTS_PER_BUCKET", contacts // 3)  # 4 buckets
+    assert _build._stay_buckets(con, con.table("input__hospital_contact")) == 4
+    period = synthetic_warehouse[1].manifest["period"]
+    counts = build_core(con, dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"]))
+    assert counts["core__stay"] > 1000
+    for name in ("core__stay", "core__contact_stay", "core__person_time"):
+        for a, b in ((name, f"wh.{name}"), (f"wh.{name}", name)):
+            extra = con.raw_sql(f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})").fetchone()[0]
+            assert extra == 0, (name, a)
+    assert not [t for (t,) in con.raw_sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]

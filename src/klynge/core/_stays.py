@@ -108,8 +108,11 @@ def contact_stays(chained: ir.Table) -> ir.Table:
     return j.select("contact_id", "person_id", stay_id=_stay_id(j.person_id, j._first_id))
 
 
-def _action_diagnoses(diagnoses: ir.Table) -> ir.Table:
-    """The action diagnosis (type A, not refuted) per contact; the smallest code if several."""
+def action_diagnoses(diagnoses: ir.Table) -> ir.Table:
+    """The action diagnosis (type A, not refuted) per contact; the smallest code if several.
+
+    Columns ``_contact_id`` and ``action_diagnosis``, for `stays_from_rows`.
+    """
     keep = (diagnoses.diagnosis_type == ACTION_DIAGNOSIS_TYPE) & ~diagnoses.refuted.fill_null(False)
     a = diagnoses.filter(keep)
     return a.group_by(_contact_id=a.contact_id).aggregate(action_diagnosis=a.diagnosis_code.min())
@@ -157,7 +160,8 @@ def stays_expr(contacts: ir.Table, persons: ir.Table, diagnoses: ir.Table | None
     >>> stays_expr(contacts, persons).select("stay_id", "is_admission", "acute").to_pyarrow().to_pylist()
     [{'stay_id': 'p1:c1', 'is_admission': True, 'acute': True}]
     """
-    return stays_from_rows(stay_rows(chain_contacts(contacts)), persons, diagnoses)
+    actions = None if diagnoses is None else action_diagnoses(diagnoses)
+    return stays_from_rows(stay_rows(chain_contacts(contacts)), persons, actions)
 
 
 def chain_contacts(contacts: ir.Table) -> ir.Table:
@@ -206,13 +210,13 @@ def stay_rows(c: ir.Table) -> ir.Table:
     return s
 
 
-def stays_from_rows(s: ir.Table, persons: ir.Table, diagnoses: ir.Table | None) -> ir.Table:
-    """The stays of `stay_rows` with their action diagnosis and death in the stay."""
-    if diagnoses is None:
+def stays_from_rows(s: ir.Table, persons: ir.Table, actions: ir.Table | None) -> ir.Table:
+    """The stays of `stay_rows` with their action diagnosis (from ``actions``, the result of
+    `action_diagnoses`) and death in the stay."""
+    if actions is None:
         s = s.mutate(action_diagnosis=ibis.null("string"))
     else:
-        a = _action_diagnoses(diagnoses)
-        s = s.left_join(a, s.first_contact_id == a._contact_id).drop("_contact_id")
+        s = s.left_join(actions, s.first_contact_id == actions._contact_id).drop("_contact_id")
     # Only the dead can die in a stay: a small table to look the stays up in.
     dead = persons.filter(persons.death_date.notnull())
     deaths = dead.select(_person_id=dead.person_id, _death_date=dead.death_date)
