@@ -127,9 +127,9 @@ def build_core(con: Any, period_start: dt.date, period_end: dt.date) -> dict[str
     try:
         if buckets > 1:  # looked up by every bucket: aggregated once
             actions = stage_table(con, _ACTIONS, actions)
+        # The hash may be signed (Ibis types it int64): the remainder is made non-negative.
+        which = (contacts.person_id.hash() % buckets + buckets) % buckets
         for bucket in range(buckets):
-            # The hash may be signed (Ibis types it int64): the remainder is made non-negative.
-            which = (contacts.person_id.hash() % buckets + buckets) % buckets
             part = contacts if buckets == 1 else contacts.filter(which == bucket)
             chained = stage_table(con, _CHAINED, chain_contacts(part))
             parts = {"core__stay": stays_from_rows(stay_rows(chained), persons, actions),

@@ -136,7 +136,8 @@ def column_reasons(
     if column.max is not None:
         reasons.append(when(value > column.max, f"{name}: above the maximum {column.max:g}: " + _shown(text)))
     if column.cpr_check:
-        reasons.append(_unless(known, when(text.re_search(CPR_PATTERN), f"{name}: looks like a CPR number: " + _shown(text))))
+        looks_like = when(text.re_search(CPR_PATTERN), f"{name}: looks like a CPR number: " + _shown(text))
+        reasons.append(_unless(known, looks_like))
     return reasons
 
 

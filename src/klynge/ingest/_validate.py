@@ -63,20 +63,20 @@ def validate(raw: ir.Table, table: Table, lookup: Lookup, repeated: ir.Table | N
     references = table.references + EXTRA_REFERENCES.get(table.name, ())
     # The referenced rows are joined first: a value found among them passed the same pattern
     # and CPR rules there, so those (regular expression) rules run only for the other rows.
+    names = [f"_why_ref{index}" for index in range(len(references))]
+    lives = [table.event_column if r.table == "person" else None for r in references]
     joined = raw
-    for index, reference in enumerate(references):
-        life = table.event_column if reference.table == "person" else None
-        joined = _join_reference(joined, table, reference, lookup(reference.table), f"_why_ref{index}", life)
-    known = {r.column: joined[f"_why_ref{i}_key"].notnull() for i, r in enumerate(references) if _same_rules(table, r)}
+    for reference, name, life in zip(references, names, lives, strict=True):
+        joined = _join_reference(joined, table, reference, lookup(reference.table), name, life)
+    known = {r.column: joined[f"{name}_key"].notnull() for r, name in zip(references, names, strict=True)
+             if _same_rules(table, r)}
     carried = [c for c in joined.columns if c.startswith("_why_ref")]
     checked = _row_checked(joined, table, known, carried)
     if table.primary_key:
         checked = _flag_duplicates(checked, table.primary_key, repeated)
-    for index, reference in enumerate(references):
-        life = table.event_column if reference.table == "person" else None
-        checked = _reference_reasons(checked, reference, f"_why_ref{index}", life)
-    why = [checked[c] for c in ("_why_row", "_why_dup", *(f"_why_ref{i}" for i in range(len(references))))
-           if c in checked.columns]
+    for reference, name, life in zip(references, names, lives, strict=True):
+        checked = _reference_reasons(checked, reference, name, life)
+    why = [checked[c] for c in ("_why_row", "_why_dup", *names) if c in checked.columns]
     return checked.select("_row", *table.column_names, reason=join_reasons(why))
 
 
