@@ -19,7 +19,6 @@ from klynge.ingest._validate import (
     quarantined_rows,
     repeated_keys,
     validate,
-    with_reasons,
 )
 
 
@@ -68,17 +67,18 @@ def load_input_table(con: Any, table: Table, source: SourceTable | None, quarant
         if table.primary_key:  # stored first: a small table the validation joins with
             repeated = con.create_table(f"_repeated__{table.name}", repeated_keys(raw, table), temp=True)
         expr = validate(raw, table, lambda ref: con.table(accepted_name(ref)), repeated)
-        # Only the rows to quarantine are kept from the validation (row number and reason);
-        # the accepted rows are then read again from the source (see `with_reasons`).
-        bad = expr.filter(expr["reason"].notnull()).select("_row", "reason")
-        bad = con.create_table(f"_checked__{table.name}", bad, temp=True)
-        checked = with_reasons(raw, bad, table)
-        con.create_table(name, accepted_rows(checked, table))
-        counts = TableCounts(
-            read=_rows_read(raw, source),
-            accepted=engine.stored_rows(con, name),
-            quarantined=int(bad.count().execute()),
-        )
+        read = _rows_read(raw, source)
+        # The accepted rows are written straight from the validation: one pass over the source.
+        # Only when some rows are missing from them (to quarantine, usually none) does the
+        # validation run again, keeping just those rows' numbers and reasons.
+        con.create_table(name, accepted_rows(expr, table))
+        accepted = engine.stored_rows(con, name)
+        bad = None
+        if accepted != read:
+            bad = expr.filter(expr["reason"].notnull()).select("_row", "reason")
+            bad = con.create_table(f"_checked__{table.name}", bad, temp=True)
+        counts = TableCounts(read=read, accepted=accepted,
+                             quarantined=0 if bad is None else int(bad.count().execute()))
         if counts.quarantined:
             quarantine.mkdir(parents=True, exist_ok=True)
             con.to_parquet(quarantined_rows(raw, bad), quarantine / f"{table.name}.parquet")

@@ -120,19 +120,6 @@ def _typed_values(raw: ir.Table, table: Table) -> dict[str, ir.Value]:
     }
 
 
-def with_reasons(raw: ir.Table, bad: ir.Table, table: Table) -> ir.Table:
-    """``raw`` typed as `validate` types it, with the ``reason`` of each row found in ``bad``.
-
-    ``bad`` holds ``_row`` and ``reason`` of the rows to quarantine (few, as a rule): the
-    validation's joins run once, to find those, and the rows are then typed again straight
-    from the source instead of being kept, all columns, in an intermediate table.
-    """
-    rows = raw.select(_row=raw["_row"], **_typed_values(raw, table))
-    why = bad.select(_bad_row=bad["_row"], reason=bad["reason"])
-    joined = rows.left_join(why, rows["_row"] == why["_bad_row"])
-    return joined.select("_row", *table.column_names, reason=joined["reason"])
-
-
 def repeated_keys(raw: ir.Table, table: Table) -> ir.Table:
     """Primary keys shared by several rows that pass the per-row rules, with the first such row.
 

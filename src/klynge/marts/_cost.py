@@ -116,9 +116,11 @@ def cost_expr(
         population = period_population(con, periods)
     parts = (hospital_costs(con, unit, period, periods), municipal_costs(con, unit, periods),
              gp_costs(con, unit, period, periods), medicine_costs(con, unit, period, periods))
-    costs = ibis.union(*(p.mutate(sector=ibis.literal(s)) for p, s in zip(parts, COST_SECTORS, strict=True)),
-                       distinct=False)
-    per_person = costs.group_by("person_id", "period", "sector").aggregate(cost=costs.cost.sum())
+    # Each sector summed per person and period on its own: the union is then of those sums,
+    # not of every contact, and no aggregate needs the sector as a key.
+    sums = [p.group_by("person_id", "period").aggregate(cost=p.cost.sum()).mutate(sector=ibis.literal(s))
+            for p, s in zip(parts, COST_SECTORS, strict=True)]
+    per_person = ibis.union(*sums, distinct=False)
     keys = ("period", "municipality_code", "age_band_start")
     j = per_person.join(population.select("person_id", *keys), ["person_id", "period"])
     counted = j.group_by(*keys, "sector").aggregate(cost=j.cost.sum(), users=j.count())

@@ -56,7 +56,10 @@ def combinations_table() -> ir.Table:
 
 
 def sector_contacts(con: Any, periods: ir.Table, period: str) -> ir.Table:
-    """Distinct ``person_id``, ``period``, ``sector`` for every contact with a sector in a period."""
+    """``person_id``, ``period`` and a flag per sector, for every person in contact with one in a period.
+
+    One aggregate over the contacts of all three sectors (not a distinct per sector first).
+    """
     hc = input_table(con, "hospital_contact")
     first_day = hc.start_time.date()
     # The day after the last day: a contact ending at 00:30 on 2 March touches 2 March.
@@ -67,8 +70,10 @@ def sector_contacts(con: Any, periods: ir.Table, period: str) -> ir.Table:
     municipality = overlapping(service, "start_date", "end_date", periods).select("person_id", "period")
     gp_contact = input_table(con, "gp_contact")
     gp = in_period(gp_contact, gp_contact.contact_date, period, periods).select("person_id", "period")
-    parts = [t.mutate(sector=ibis.literal(s)) for t, s in zip((hospital, municipality, gp), SECTORS, strict=True)]
-    return ibis.union(*parts, distinct=True)
+    parts = [t.mutate(**{s: ibis.literal(s == sector) for s in SECTORS})
+             for t, sector in zip((hospital, municipality, gp), SECTORS, strict=True)]
+    contacts = ibis.union(*parts, distinct=False)
+    return contacts.group_by("person_id", "period").aggregate(**{s: contacts[s].any() for s in SECTORS})
 
 
 def sector_overlap_expr(con: Any, period: str = "year", population: ir.Table | None = None) -> ir.Table:
@@ -76,9 +81,7 @@ def sector_overlap_expr(con: Any, period: str = "year", population: ir.Table | N
     periods = report_periods(con, period)
     if population is None:
         population = period_population(con, periods)
-    contacts = sector_contacts(con, periods, period)
-    flags = contacts.group_by("person_id", "period").aggregate(
-        **{s: (contacts.sector == s).any() for s in SECTORS})
+    flags = sector_contacts(con, periods, period)
     p = population.left_join(flags, ["person_id", "period"])
     p = p.select("period", "municipality_code", "age_band_start",
                  **{s: p[s].fill_null(False) for s in SECTORS})
